@@ -1,0 +1,53 @@
+# One-command entry points. Each target builds the virtual environment it needs first,
+# so on a machine with only Python 3.11, `make demo` and `make test` are all there is.
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.cjkit-installed
+JOBS    ?= 2
+
+.PHONY: venv demo test lab kernel browser bench lock clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name cjkit --display-name "Python (cjkit)" >/dev/null
+	touch $@
+
+## every notebook on the bundled demo client -> reports/demo/index.html
+demo: venv
+	$(BIN)/cjkit run --client datasets/demo/client.yaml --out reports/demo --jobs $(JOBS)
+
+## the whole test suite (unit tests, doctests, notebooks, CLI, headless browser)
+test: venv
+	$(BIN)/python -m pytest -n $(JOBS) -q
+
+## JupyterLab in the kit's environment (kernel "Python (cjkit)")
+lab: venv
+	$(BIN)/jupyter lab notebooks/
+
+## register the kit's kernel for the current user too, for a Jupyter installed elsewhere
+kernel: venv
+	$(BIN)/python -m ipykernel install --user --name cjkit --display-name "Python (cjkit)"
+
+## Debian's Chromium + chromedriver for the browser tests (needs root or sudo)
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+bench: venv
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+## re-pin constraints.txt from a fresh resolve (run after changing dependencies)
+lock:
+	rm -rf /tmp/cjkit-lock && $(PY) -m venv /tmp/cjkit-lock
+	/tmp/cjkit-lock/bin/python -m pip install -q --upgrade pip
+	/tmp/cjkit-lock/bin/python -m pip install -q -e '.[dev,bench]'
+	/tmp/cjkit-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) reports
