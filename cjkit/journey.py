@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 __all__ = ["Stage", "JourneyModel", "JourneyModelError", "JourneyLookupError", "get_model",
-           "builtin_models", "crosswalk", "translate_stages"]
+           "builtin_models", "crosswalk", "translate_stages", "side_by_side"]
 
 ModelKey = Union[str, Path, "JourneyModel"]
 _MODELS_DIR = files("cjkit") / "catalog" / "models"
@@ -231,6 +231,20 @@ def get_model(key: ModelKey) -> JourneyModel:
                                  f"{', '.join(builtin_models())}, or give the path of a model YAML."
                                  + _suggest(key, {k: m.id for k, m in keys.items()}))
     return keys[_norm(key)]
+
+
+def side_by_side(*models: ModelKey) -> pd.DataFrame:
+    """Stage names of several models next to each other, one row per stage position.
+
+    >>> side_by_side("five_stage", "six_stage").loc[3]
+    Five-stage digital journey      Purchase
+    Six-stage customer journey    Onboarding
+    Name: 3, dtype: str
+    """
+    resolved = [get_model(m) for m in models]
+    n = max(len(m.stages) for m in resolved)
+    columns = {m.name: list(m.stage_names) + [""] * (n - len(m.stages)) for m in resolved}
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, n + 1, name="position"), dtype="str")
 
 
 @lru_cache(maxsize=1)

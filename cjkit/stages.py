@@ -53,24 +53,29 @@ def furthest_stage(events: pd.DataFrame, model: ModelKey, *, customer_col: str =
 def stage_counts(furthest: pd.DataFrame, model: ModelKey, *, stage_col: str = "stage") -> pd.DataFrame:
     """Customers per furthest stage: every stage of the model, in order, zeros included.
 
-    Returns ``stage`` (id), ``name``, ``customers`` and ``share``. The share divides by all
-    customers in ``furthest``: customers with no stage lower the shares instead of vanishing.
+    Returns ``stage`` (id), ``name``, ``customers`` (furthest stage is this one), ``share``,
+    ``reached`` (furthest stage is this one or a later one: the funnel view) and
+    ``reached_share``. Shares divide by all customers in ``furthest``: customers with no
+    stage lower the shares instead of vanishing.
 
     >>> furthest = pd.DataFrame({"customer_id": ["a", "b", "c"],
     ...                          "stage": ["onboarding", "acquisition", "onboarding"]})
     >>> stage_counts(furthest, "six_stage")
-             stage        name  customers     share
-    0    awareness   Awareness          0  0.000000
-    1  acquisition Acquisition          1  0.333333
-    2   onboarding  Onboarding          2  0.666667
-    3   engagement  Engagement          0  0.000000
-    4    retention   Retention          0  0.000000
-    5     advocacy    Advocacy          0  0.000000
+             stage        name  customers     share  reached  reached_share
+    0    awareness   Awareness          0  0.000000        3       1.000000
+    1  acquisition Acquisition          1  0.333333        3       1.000000
+    2   onboarding  Onboarding          2  0.666667        2       0.666667
+    3   engagement  Engagement          0  0.000000        0       0.000000
+    4    retention   Retention          0  0.000000        0       0.000000
+    5     advocacy    Advocacy          0  0.000000        0       0.000000
     """
     m = get_model(model)
     _require(furthest, [stage_col], "furthest-stage")
     pos = _stage_positions(furthest[stage_col], m, "furthest-stage")
     counts = np.bincount(pos[pos >= 0], minlength=len(m.stages)).astype(np.int64)
+    reached = counts[::-1].cumsum()[::-1]
+    n = len(furthest)
     return pd.DataFrame({"stage": pd.Categorical(m.stage_ids, categories=m.stage_ids, ordered=True),
                          "name": list(m.stage_names), "customers": counts,
-                         "share": counts / len(furthest) if len(furthest) else np.nan})
+                         "share": counts / n if n else np.nan,
+                         "reached": reached, "reached_share": reached / n if n else np.nan})

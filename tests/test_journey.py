@@ -424,6 +424,9 @@ def test_furthest_stage_and_counts_by_hand():
     assert counts["customers"].tolist() == [0, 1, 1, 1, 0, 0]
     # d has no stage: shares divide by all 4 customers
     assert counts["share"].tolist() == [0.0, 0.25, 0.25, 0.25, 0.0, 0.0]
+    # reached = furthest stage here or later: a, b, c reached acquisition; a, b onboarding
+    assert counts["reached"].tolist() == [3, 3, 2, 1, 0, 0]
+    assert counts["reached_share"].tolist() == [0.75, 0.75, 0.5, 0.25, 0.0, 0.0]
 
 
 def test_furthest_stage_custom_columns_and_funnel():
@@ -445,3 +448,13 @@ def test_furthest_stage_rejects_unknown_stage_values():
 def test_furthest_stage_missing_column():
     with pytest.raises(KeyError, match="events table has no column 'stage'"):
         furthest_stage(pd.DataFrame({"customer_id": ["a"]}), "six_stage")
+
+
+def test_side_by_side_aligns_stage_positions():
+    from cjkit.journey import side_by_side
+    table = side_by_side("five_stage", "five_stage_funnel", "six_stage")
+    assert table.index.tolist() == [1, 2, 3, 4, 5, 6]
+    assert table.iloc[:, 0].tolist() == ["Awareness", "Consideration", "Purchase", "Retention", "Advocacy", ""]
+    assert table.iloc[2, 1] == "Acquisition/Purchase"
+    assert table.iloc[:, 2].tolist() == ["Awareness", "Acquisition", "Onboarding", "Engagement",
+                                         "Retention", "Advocacy"]
