@@ -1,0 +1,250 @@
+"""What happened while a client's tables were loaded: problems, fixes and row counts.
+
+Every check of :mod:`cjkit.data` ends up here as one :class:`Problem`: an ``error`` (the
+data cannot be used as it is), a ``warning`` (usable, but worth a look) or a ``fix``
+(cjkit changed or dropped rows, and says how many). A :class:`LoadReport` collects them
+with the rows read and kept per table, so that ``rows_read == rows_kept + dropped`` holds
+for every table and no row disappears without a line in the report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+SEVERITIES = ("error", "warning", "fix")
+MAX_EXAMPLES = 3
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``"1 row"``, ``"2 rows"``, with thousands separators.
+
+    >>> plural(1, "row"), plural(12000, "row"), plural(2, "entry", "entries")
+    ('1 row', '12,000 rows', '2 entries')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def format_value(value: object) -> str:
+    """Show one example value the way a user would recognise it.
+
+    >>> format_value("12,50"), format_value(11), format_value(None)
+    ("'12,50'", '11', '(empty)')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(empty)"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def examples_of(values: Iterable[object] | pd.Series, limit: int = MAX_EXAMPLES) -> tuple[str, ...]:
+    """Up to ``limit`` distinct example values, formatted with :func:`format_value`.
+
+    >>> examples_of(["a", "b", "a", "c", "d"])
+    ("'a'", "'b'", "'c'")
+    """
+    seen: list[str] = []
+    for value in (values.head(1000) if isinstance(values, pd.Series) else values):
+        shown = format_value(value)
+        if shown not in seen:
+            seen.append(shown)
+            if len(seen) == limit:
+                break
+    return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table came from, to point users at rows of their own file.
+
+    ``first_row`` is the number a user sees for the first data row: 2 in a CSV or Excel
+    sheet (the header is row 1), 1 in a Parquet file.
+
+    >>> Source("orders", "orders.csv", 2).rows_label(pd.Index([0, 4, 7, 9]))
+    'rows 2, 6, 9, ...'
+    """
+
+    table: str
+    file: str
+    first_row: int = 2
+
+    def rows_label(self, index: pd.Index | np.ndarray) -> str:
+        numbers = [int(i) + self.first_row for i in np.asarray(index)[:MAX_EXAMPLES]]
+        more = ", ..." if len(index) > MAX_EXAMPLES else ""
+        word = "row" if len(numbers) == 1 and not more else "rows"
+        return f"{word} {', '.join(map(str, numbers))}{more}"
+
+
+@dataclass
+class Problem:
+    """One finding of the loader, in the user's words.
+
+    ``rows`` is how many rows are concerned, ``dropped`` how many of them were removed
+    because of this finding (only fixes drop rows). ``index`` holds the row positions
+    (0-based, in file order) for row-level findings and is ``None`` for findings about a
+    whole column or table; it is what ``options.drop_invalid_rows`` uses to drop rows.
+    """
+
+    severity: str
+    table: str
+    column: str | None
+    rows: int
+    message: str
+    hint: str = ""
+    examples: tuple[str, ...] = ()
+    dropped: int = 0
+    index: pd.Index | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+
+
+def row_problem(severity: str, source: Source, column: str | None, index: pd.Index,
+                what: str, *, values: pd.Series | Iterable[object] | None = None,
+                hint: str = "", show_rows: bool = True, row_level: bool = True,
+                label: str = "") -> Problem:
+    """Build a :class:`Problem` about some rows: count, examples and row numbers included.
+
+    ``what`` completes "<table>.<column>: N rows ..."; ``label`` names the example values
+    when they are not values of ``column``; ``row_level=False`` marks findings that must
+    never drop rows (fixes made in place, warnings).
+
+    >>> p = row_problem("error", Source("orders", "orders.csv"), "amount", pd.Index([2, 4]),
+    ...                 "with a value that is not a number", values=["12,50", "7,99"])
+    >>> p.message
+    "orders.amount: 2 rows with a value that is not a number (e.g. '12,50', '7,99'; rows 4, 6 of orders.csv)"
+    """
+    index = pd.Index(index)
+    examples = examples_of(values) if values is not None else ()
+    details = []
+    if examples:
+        details.append("e.g. " + (label + " " if label else "") + ", ".join(examples))
+    if show_rows and len(index):
+        details.append(f"{source.rows_label(index)} of {source.file}")
+    where = f"{source.table}.{column}" if column else source.table
+    message = f"{where}: {plural(len(index), 'row')} {what}"
+    if details:
+        message += f" ({'; '.join(details)})"
+    return Problem(severity, source.table, column, len(index), message, hint, examples,
+                   index=index if row_level else None)
+
+
+@dataclass
+class TableSummary:
+    """Row accounting of one table."""
+
+    file: str
+    rows_read: int = 0
+    rows_kept: int = 0
+
+
+@dataclass
+class LoadReport:
+    """Everything the loader found, fixed or dropped, per table.
+
+    >>> r = LoadReport("demo", {"orders": TableSummary("orders.csv", 3, 2)})
+    >>> r.add(Problem("fix", "orders", "order_id", 1, "orders.order_id: 1 row dropped",
+    ...               dropped=1))
+    >>> r.ok, int(r.summary_frame().loc[0, "dropped"])
+    (True, 1)
+    """
+
+    client: str
+    tables: dict[str, TableSummary] = field(default_factory=dict)
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, *problems: Problem | Iterable[Problem]) -> None:
+        for p in problems:
+            self.items.extend([p] if isinstance(p, Problem) else p)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Errors and warnings."""
+        return [p for p in self.items if p.severity != "fix"]
+
+    @property
+    def fixes(self) -> list[Problem]:
+        """What the loader changed or dropped (counted)."""
+        return [p for p in self.items if p.severity == "fix"]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no error is left (warnings and fixes are fine)."""
+        return not self.errors
+
+    def dropped(self, table: str) -> int:
+        return sum(p.dropped for p in self.items if p.table == table)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per problem or fix: severity, table, column, rows, examples, message, hint."""
+        cols = ["severity", "table", "column", "rows", "examples", "message", "hint"]
+        rows = [{"severity": p.severity, "table": p.table, "column": p.column, "rows": p.rows,
+                 "examples": ", ".join(p.examples), "message": p.message, "hint": p.hint}
+                for p in self.items]
+        frame = pd.DataFrame(rows, columns=cols)
+        return frame.astype({"rows": "int64"})
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per table: file, rows_read, rows_kept, dropped, fixed, errors, warnings.
+
+        ``dropped`` is the sum of counted drops (so ``rows_read == rows_kept + dropped``);
+        ``fixed`` sums the rows of in-place fixes (a row fixed twice counts twice).
+        """
+        rows = []
+        for name, s in self.tables.items():
+            mine = [p for p in self.items if p.table == name]
+            rows.append({
+                "table": name, "file": s.file, "rows_read": s.rows_read,
+                "rows_kept": s.rows_kept, "dropped": sum(p.dropped for p in mine),
+                "fixed": sum(p.rows for p in mine if p.severity == "fix" and not p.dropped),
+                "errors": sum(p.severity == "error" for p in mine),
+                "warnings": sum(p.severity == "warning" for p in mine)})
+        cols = ["table", "file", "rows_read", "rows_kept", "dropped", "fixed", "errors",
+                "warnings"]
+        frame = pd.DataFrame(rows, columns=cols)
+        return frame.astype({c: "int64" for c in cols[2:]})
+
+    def __str__(self) -> str:
+        counts = ", ".join([plural(len(self.errors), "error"),
+                            plural(len(self.warnings), "warning"),
+                            plural(len(self.fixes), "fix", "fixes")])
+        lines = [f"Load report for client '{self.client}': {counts}"]
+        names = list(self.tables) + sorted({p.table for p in self.items} - set(self.tables))
+        for name in names:
+            s = self.tables.get(name)
+            head = f"{name}"
+            if s is not None:
+                head += (f" ({s.file}): {plural(s.rows_read, 'row')} read, "
+                         f"{s.rows_kept:,} kept, {self.dropped(name):,} dropped")
+            lines += ["", head]
+            mine = [p for p in self.items if p.table == name]
+            for sev in SEVERITIES:
+                for p in (p for p in mine if p.severity == sev):
+                    lines.append(f"  {sev.upper():<8}{p.message}")
+                    if p.hint:
+                        lines.append(f"  {'':<8}what to do: {p.hint}")
+            if not mine:
+                lines.append("  no problems")
+        return "\n".join(lines)
+
+
+class ClientDataError(ValueError):
+    """A client's data has errors; ``.report`` holds the full :class:`LoadReport`."""
+
+    def __init__(self, report: LoadReport) -> None:
+        self.report = report
+        super().__init__(str(report))
