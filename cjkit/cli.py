@@ -1,0 +1,331 @@
+"""The ``cjkit`` command: run, validate, init-client, render, records.
+
+Exit codes: 0 all good; 1 something failed (a notebook, or data errors for
+``validate``); 2 a usage error found before any kernel starts (unknown or mistyped
+parameter, missing file).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "build_parser", "match_columns", "draft_client_yaml"]
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (exit code 2)."""
+
+
+def _params(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-p expects name=value, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_suite
+
+    result = run_suite(args.client, notebooks_glob=args.notebooks, out_dir=args.out, params=_params(args.param),
+                       jobs=args.jobs, mode=args.mode, progress=not args.quiet)
+    for res in result.results:
+        if res.status != "ok":
+            where = f" at cell {res.cell}" if res.cell is not None else ""
+            print(f"{res.client}/{res.notebook}: {res.status}{where}: {res.error}", file=sys.stderr)
+    for name, folder in result.out_dirs.items():
+        print(f"{name}: {folder / 'index.html'}")
+    if len(result.out_dirs) > 1:
+        print(f"all clients: {result.out_root / 'index.html'}")
+    failed = sum(r.status == "failed" for r in result.results)
+    if failed:
+        print(f"{failed} of {len(result.results)} notebooks failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    path = Path(args.client)
+    if not path.is_file():
+        raise FileNotFoundError(f"client file not found: {path}")
+    from .data import validate_client
+
+    report = validate_client(path)
+    print(str(report))
+    return 0 if report.ok else 1
+
+
+# -- init-client: guess which canonical table each file is and map its columns --------
+_TABLES = {  # table: (required, optional) canonical columns
+    "customers": (("customer_id",), ("signup_at", "persona", "source_channel", "country")),
+    "events": (("customer_id", "timestamp", "channel", "event"), ("campaign", "session_id", "revenue", "stage")),
+    "orders": (("customer_id", "order_id", "ordered_at", "amount"), ("currency", "category", "is_return")),
+    "surveys": (("customer_id", "answered_at", "nps"), ("ces", "csat", "comment", "stage")),
+    "spend": (("date", "channel", "spend"), ("campaign", "impressions", "clicks")),
+}
+_WHEN = "date time ts datetime timestamp created_at"
+_SYNONYMS = {k: set(v.split()) for k, v in {
+    "customer_id": "cust_id customer customer_no customer_number client_id user_id user member_id account_id "
+                   "contact_id visitor_id buyer_id shopper_id",
+    "timestamp": f"{_WHEN} event_time event_date event_timestamp occurred_at date_time",
+    "channel": "medium utm_medium source touchpoint channel_name marketing_channel",
+    "event": "event_type event_name action activity interaction type",
+    "campaign": "utm_campaign campaign_name campaign_id", "session_id": "session visit_id session_key",
+    "revenue": "value event_value conversion_value",
+    "order_id": "order order_no order_number transaction_id transaction invoice invoice_id txn_id receipt_id",
+    "ordered_at": f"{_WHEN} order_date order_time order_datetime purchase_date transaction_date",
+    "amount": "value revenue total order_value order_total sales net_amount price gross_amount",
+    "currency": "ccy currency_code", "category": "product_category department product_type",
+    "is_return": "return returned is_refund refund",
+    "signup_at": "signup_date registered_at registration_date created_at join_date joined_at first_seen",
+    "persona": "segment customer_type", "source_channel": "acquisition_channel first_channel signup_channel",
+    "country": "country_code market",
+    "answered_at": f"{_WHEN} survey_date response_date responded_at submitted_at",
+    "nps": "nps_score likelihood_to_recommend ltr recommend recommend_score",
+    "ces": "effort effort_score customer_effort ces_score", "csat": "satisfaction csat_score satisfaction_score",
+    "comment": "comments verbatim feedback text open_answer remarks", "stage": "journey_stage funnel_stage",
+    "date": "day spend_date report_date ts", "spend": "cost spend_amount media_spend amount budget",
+    "impressions": "impr imps views", "clicks": "click link_clicks",
+}.items()}
+
+
+def _norm(name: object) -> str:
+    import re
+
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def match_columns(columns: Sequence[str], table: str) -> list[tuple[str, str, str]]:
+    """Map a file's columns onto ``table``'s canonical ones: (client column, canonical, how).
+
+    ``how`` is ``exact``, ``same name ignoring case and separators``, ``synonym`` or
+    ``similar name``; each column is used once, best matches first.
+
+    Examples
+    --------
+    >>> match_columns(["Cust ID", "Order Date", "order_id", "Revenue"], "orders")
+    [('order_id', 'order_id', 'exact'), ('Cust ID', 'customer_id', 'synonym'), ('Order Date', 'ordered_at', 'synonym'), ('Revenue', 'amount', 'synonym')]
+    """
+    import difflib
+
+    required, optional = _TABLES[table]
+    wanted, free, out = list(required + optional), list(columns), []
+    tests = [("exact", lambda c, k: c == k),
+             ("same name ignoring case and separators", lambda c, k: _norm(c).replace("_", "") == k.replace("_", "")),
+             ("synonym", lambda c, k: _norm(c) in _SYNONYMS.get(k, ()) or _norm(c).replace("_", "") in
+              {s.replace("_", "") for s in _SYNONYMS.get(k, ())}),
+             ("similar name", lambda c, k: difflib.SequenceMatcher(None, _norm(c), k).ratio() >= 0.8)]
+    for how, test in tests:
+        for key in list(wanted):
+            hit = next((c for c in free if test(c, key)), None)
+            if hit is not None:
+                out.append((hit, key, how))
+                wanted.remove(key)
+                free.remove(hit)
+    return out
+
+
+def _read_headers(path: Path) -> list[tuple[str | None, "object"]]:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return list(pd.read_excel(path, sheet_name=None, nrows=200).items())
+    if suffix == ".parquet":
+        return [(None, pd.read_parquet(path))]
+    return [(None, pd.read_csv(path, nrows=5000, sep=None, engine="python"))]
+
+
+def _key(text: str) -> str:
+    import json
+    import re
+
+    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else json.dumps(text)
+
+
+def draft_client_yaml(files: Sequence[Path], *, out: Path, name: str | None = None) -> str:
+    """Text of a draft client YAML for ``files``, every guess marked ``# GUESS: review``."""
+    import os
+
+    candidates = []  # (score, file, sheet, frame, table, matches)
+    for path in files:
+        for sheet, frame in _read_headers(path):
+            cols = [str(c) for c in frame.columns]
+            for table, (required, _) in _TABLES.items():
+                matches = match_columns(cols, table)
+                got = {k for _, k, _ in matches}
+                hinted = table in _norm(f"{path.stem} {sheet or ''}") or table[:-1] in _norm(path.stem)
+                if set(required) <= got or hinted:
+                    score = 2 * len(set(required) & got) + len(got) + (5 if hinted else 0) + \
+                        (10 if set(required) <= got else 0)
+                    candidates.append((score, path, sheet, frame, table, matches))
+    chosen, used_tables, used_files = [], set(), set()
+    for cand in sorted(candidates, key=lambda c: -c[0]):
+        if cand[4] not in used_tables and (cand[1], cand[2]) not in used_files:
+            chosen.append(cand)
+            used_tables.add(cand[4])
+            used_files.add((cand[1], cand[2]))
+    folder = Path(os.path.commonpath([str(p.resolve().parent) for p in files]))
+    slug = _norm(name or folder.name) or "client"
+    lines = [f"# Client file drafted by `cjkit init-client` from {len(files)} file(s).",
+             f"# Review every line marked GUESS, then check it with: cjkit validate --client {out}",
+             f"name: {slug}  # GUESS: review (folder name; reports go to reports/<name>/)",
+             f"title: {_key(name or folder.name)}  # GUESS: review (shown in reports)",
+             "timezone: UTC  # GUESS: review (IANA zone of naive timestamps, e.g. Europe/Madrid)",
+             "currency: EUR  # GUESS: review", "journey_model: six_stage  # GUESS: review "
+             "(five_stage, five_stage_funnel, six_stage or a model YAML)", "tables:"]
+    events = []
+    for _, path, sheet, frame, table, matches in sorted(chosen, key=lambda c: list(_TABLES).index(c[4])):
+        required = _TABLES[table][0]
+        got = {k for _, k, _ in matches}
+        rel = os.path.relpath(path.resolve(), out.resolve().parent)
+        lines.append(f"  {table}:  # GUESS: review ({len(got & set(required))} of {len(required)} "
+                     f"required columns found in {path.name})")
+        lines.append(f"    path: {_key(Path(rel).as_posix())}")
+        if sheet is not None:
+            lines.append(f"    sheet: {_key(str(sheet))}")
+        mapped = [(c, k, how) for c, k, how in matches if how != "exact"]
+        if mapped:
+            lines.append("    columns:")
+            lines += [f"      {_key(c)}: {k}  # GUESS: review ({how})" for c, k, how in mapped]
+        for key in required:
+            if key not in got:
+                lines.append(f"    # MISSING: required column {key} not found: add `<your column>: {key}` under columns")
+        unused = [str(c) for c in frame.columns if str(c) not in {c for c, _, _ in matches}]
+        if unused:
+            lines.append(f"    # not used: {', '.join(unused)}")
+        if table == "events":
+            col = next((c for c, k, _ in matches if k == "event"), None)
+            events = sorted(frame[col].dropna().astype(str).unique())[:30] if col else []
+    for path in files:
+        if path not in {c[1] for c in chosen}:
+            lines.append(f"  # GUESS: could not tell which table {path.name} is; add it by hand if needed")
+    lines.append("stage_map: []  # event -> stage rules; fill in one per event, for example:")
+    lines += [f"  # - {{event: {_key(e)}, stage: REVIEW}}" for e in events]
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    files = [Path(f) for f in args.files]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"file not found: {', '.join(missing)}")
+    text = draft_client_yaml(files, out=out, name=args.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}: review every line marked GUESS, then run: cjkit validate --client {out}")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from .render import write_html
+
+    path = Path(args.notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook not found: {path}")
+    print(write_html(path, args.out, mode=args.mode))
+    return 0
+
+
+def _cmd_records(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .records import read_records
+
+    import json
+
+    table = read_records(args.notebook)
+    plain = table.assign(value=[{"columns": [str(c) for c in v.columns], "data": v.astype(object).values.tolist()}
+                                if isinstance(v, pd.DataFrame) else v for v in table["value"]])
+    if args.format == "json":
+        print(json.dumps(plain.to_dict("records"), indent=2, ensure_ascii=False, default=str))
+    elif args.format == "csv":
+        plain.assign(value=[json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict) else v
+                            for v in plain["value"]]).to_csv(sys.stdout, index=False)
+    else:
+        from .records import format_value
+
+        shown = table.assign(value=[format_value(v, k) if k == "table" else v
+                                    for v, k in zip(table["value"], table["kind"])])
+        with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
+            print(shown.to_string(index=False) if len(shown) else "no records")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``cjkit`` command."""
+    from .runner import DEFAULT_GLOB
+
+    parser = argparse.ArgumentParser(prog="cjkit", description="Customer-journey analytics kit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the notebooks on one or more clients and write HTML reports")
+    run.add_argument("--client", action="append", required=True, metavar="PATH",
+                     help="client YAML file or a folder of them (repeat for several clients)")
+    run.add_argument("--notebooks", default=DEFAULT_GLOB, metavar="GLOB", help=f"default: {DEFAULT_GLOB}")
+    run.add_argument("--out", default=None, metavar="DIR",
+                     help="output folder (default reports/<client>; with one client, DIR itself)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="notebook parameter, parsed to its declared type (repeatable)")
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks run in parallel")
+    run.add_argument("--mode", choices=("report", "teaching"), default="report",
+                     help="report: code hidden; teaching: code shown")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    val = sub.add_parser("validate", help="load a client and print what was read, kept, fixed and every problem")
+    val.add_argument("--client", required=True, metavar="PATH")
+    val.set_defaults(func=_cmd_validate)
+
+    init = sub.add_parser("init-client", help="draft a client YAML from data files, marking every guess")
+    init.add_argument("files", nargs="+", metavar="FILE", help="CSV, Parquet or Excel files")
+    init.add_argument("--out", default="client.yaml", metavar="PATH")
+    init.add_argument("--name", default=None, help="client name (default: from the files' folder)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    init.set_defaults(func=_cmd_init)
+
+    ren = sub.add_parser("render", help="render an executed notebook to a self-contained HTML page")
+    ren.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    ren.add_argument("--mode", choices=("report", "teaching"), default="report")
+    ren.add_argument("--out", default=None, metavar="PATH", help="default: next to the notebook")
+    ren.set_defaults(func=_cmd_render)
+
+    rec = sub.add_parser("records", help="print the records of an executed notebook or its HTML")
+    rec.add_argument("notebook", metavar="NOTEBOOK.ipynb|.html")
+    rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    rec.set_defaults(func=_cmd_records)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cjkit`` command; returns the exit code.
+
+    Examples
+    --------
+    >>> main(["run", "--client", "no/such/client.yaml"])
+    2
+    """
+    from .params import ParameterError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ParameterError, FileNotFoundError) as exc:
+        print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        if type(exc).__name__ in ("ClientDataError", "RecordError"):
+            print(f"cjkit {args.command}: {exc}", file=sys.stderr)
+            return 1
+        print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""The notebook side of the pipeline: one ``start`` call after the parameters cell.
+
+Every notebook opens with two code cells::
+
+    # Parameters (cjkit)
+    client: str = "demo"  # client YAML file, or a bundled dataset (demo, tiny)
+    start: "Optional[str]" = None  # first day of the window, YYYY-MM-DD
+    end: "Optional[str]" = None  # last day of the window, YYYY-MM-DD
+
+    import cjkit.notebook
+    from cjkit.records import record
+
+    data = cjkit.notebook.start(globals(), needs=("orders",))
+
+Spell the call ``cjkit.notebook.start(`` exactly: the cell-skipping hook recognises
+the start cell by that text (and ``from cjkit.notebook import start`` would clash with
+the ``start`` parameter). The window's ``end`` day is included.
+:func:`start` checks the parameters (names injected by papermill, types, the client
+file, the date window), loads the client, sets the plotting style and returns the
+:class:`~cjkit.data.ClientData`. When a table in ``needs`` is missing it shows a short
+"not available" notice, records ``available = False`` and turns every later cell of
+the kernel session into ``pass``, so papermill, ``cjkit run`` and JupyterLab all
+finish normally with a short report.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from .params import MARKER, ParameterError, check_parameters, check_value, parse_parameters_source
+from .records import record
+
+__all__ = ["start", "find_parameters", "resolve_client", "skip_rest", "notebook_index", "ParameterError"]
+
+_INJECTED = "# Parameters"
+_FAR = ("1900-01-01", "2200-01-01")  # open ends of a window
+
+
+def _first_line(source: str) -> str:
+    return source.lstrip().split("\n", 1)[0].strip()
+
+
+def find_parameters(history: list[str]) -> tuple[pd.DataFrame | None, list[str]]:
+    """Declared parameters and injected names from a kernel's input history (``In``).
+
+    The declared ones come from the latest cell starting with ``# Parameters (cjkit)``;
+    the injected names from a later papermill cell starting with ``# Parameters``.
+
+    Examples
+    --------
+    >>> declared, injected = find_parameters([
+    ...     "", '# Parameters (cjkit)\\nclient: str = "demo"  # client', '# Parameters\\nclinet = "x"\\n'])
+    >>> list(declared["name"]), injected
+    (['client'], ['clinet'])
+    """
+    own = max((i for i, s in enumerate(history) if s.lstrip().startswith(MARKER)), default=None)
+    if own is None:
+        return None, []
+    declared = parse_parameters_source(history[own])
+    injected: list[str] = []
+    for source in history[own + 1:]:
+        if _first_line(source) == _INJECTED:
+            tree = ast.parse(source)
+            injected = [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                        if isinstance(t, ast.Name)]
+    return declared, injected
+
+
+def resolve_client(client: str | os.PathLike, *, base: str | os.PathLike | None = None) -> Path:
+    """Absolute path of the client YAML named by the ``client`` parameter.
+
+    Absolute paths are used as they are; relative ones are resolved against ``base``
+    (default: the working directory, which is the notebook's folder under JupyterLab
+    and ``cjkit run``). A bare name such as ``demo`` or ``tiny`` that is not a file
+    names a bundled dataset.
+
+    Examples
+    --------
+    >>> resolve_client("no/such/client.yaml", base="/tmp")
+    Traceback (most recent call last):
+    ...
+    cjkit.params.ParameterError: client file not found: 'no/such/client.yaml' (looked for /tmp/no/such/client.yaml). ...
+    """
+    text = str(client)
+    base_dir = Path(base) if base is not None else Path.cwd()
+    path = Path(text).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if path.is_file():
+        return path.resolve()
+    if path.is_dir() and (path / "client.yaml").is_file():
+        return (path / "client.yaml").resolve()
+    if text and os.sep not in text and "/" not in text and not Path(text).suffix:
+        try:
+            from .datasets import demo_client_path
+
+            bundled = Path(demo_client_path(text))
+            if bundled.is_file():
+                return bundled.resolve()
+        except (ImportError, KeyError, ValueError, FileNotFoundError):
+            pass
+    raise ParameterError(
+        f"client file not found: {text!r} (looked for {path}). Relative paths are read from "
+        "the working directory (the notebook's folder under JupyterLab and `cjkit run`; "
+        "pass --cwd to papermill), or give an absolute path"
+    )
+
+
+def _check_date(name: str, value: Any) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # None or "" leaves that end of the window open
+    try:
+        return pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        raise ParameterError(f"parameter {name!r}: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+class _SkipRest:
+    """IPython input transformer turning every later cell into ``pass``."""
+
+    def __call__(self, lines: list[str]) -> list[str]:
+        source = "".join(lines)
+        if source.lstrip().startswith(_INJECTED) or "cjkit.notebook.start(" in source:
+            return lines  # re-running the parameters / start cells still works
+        return ["pass\n"]
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    return get_ipython()
+
+
+def skip_rest(active: bool = True) -> None:
+    """Install (or with ``active=False`` remove) the transformer that skips later cells."""
+    shell = _shell()
+    if shell is None:
+        return
+    hooks = shell.input_transformers_post
+    hooks[:] = [h for h in hooks if not isinstance(h, _SkipRest)]
+    if active:
+        hooks.append(_SkipRest())
+
+
+def _notice(missing: list[str]) -> str:
+    names = " and ".join(missing)
+    return f"Not available for this client: needs the {names} table" + ("s" if len(missing) > 1 else "")
+
+
+def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_param: str = "client",
+          window_params: tuple[str, str] = ("start", "end")) -> Any:
+    """Check the parameters, load the client and set the plotting style.
+
+    Parameters
+    ----------
+    namespace : dict
+        The notebook's ``globals()``: the parameter values are read from it.
+    needs : iterable of str
+        Tables the notebook cannot do without. If one is missing: in a kernel, a
+        notice is shown, ``available = False`` recorded and later cells skipped; in
+        plain Python, :class:`~cjkit.data.TableUnavailable` is raised.
+
+    Returns
+    -------
+    ClientData
+        The loaded client, restricted to the window ``(start, end)``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown or mistyped parameter, missing client file, bad or empty window.
+    """
+    skip_rest(active=False)
+    history = namespace.get("In")
+    if isinstance(history, list):
+        declared, injected = find_parameters(history)
+        if declared is not None:
+            check_parameters(declared, {n: namespace.get(n) for n in injected})
+            for row in declared.itertuples():
+                if row.name in namespace:
+                    check_value(row.name, namespace[row.name], row.type)
+    client = namespace.get(client_param)
+    if not isinstance(client, (str, os.PathLike)):
+        raise ParameterError(f"parameter {client_param!r} must name a client YAML file, got {client!r}")
+    path = resolve_client(client)
+    first, last = (namespace.get(p) for p in window_params)
+    lo, hi = _check_date(window_params[0], first), _check_date(window_params[1], last)
+    if lo is not None and hi is not None and lo > hi:
+        raise ParameterError(f"the window is empty: {window_params[0]} {first} is after {window_params[1]} {last}")
+    from .data import ClientDataError, load_client
+
+    window = None
+    if lo is not None or hi is not None:  # the loader keeps start <= t < end: make `end` inclusive
+        low = lo if lo is not None else pd.Timestamp(_FAR[0])
+        high = hi + pd.Timedelta(days=1) if hi is not None else pd.Timestamp(_FAR[1])
+        window = (low.strftime("%Y-%m-%d"), high.strftime("%Y-%m-%d"))
+    try:
+        data = load_client(path, window=window)
+    except ClientDataError as exc:
+        errors = list(exc.report.errors)
+        if window is not None and errors and all("analysis window" in p.message for p in errors):
+            raise ParameterError(
+                f"no data in the window {first or '...'} to {last or '...'}: "
+                + "; ".join(p.message for p in errors)
+                + f". Change the parameters {window_params[0]} / {window_params[1]}") from None
+        exc._render_traceback_ = lambda _e=exc: [f"ClientDataError: {_e}"]  # type: ignore[attr-defined]
+        raise
+    from .plots import set_theme
+
+    set_theme()
+    needs = tuple(needs)
+    missing = [t for t in needs if not data.has(t)]
+    if missing and _shell() is None:
+        data.require(*needs)  # raises TableUnavailable
+    if missing:
+        import html
+
+        from IPython.display import display
+
+        text = _notice(missing)
+        display({"text/html": f'<div class="cjkit-unavailable"><strong>{html.escape(text)}</strong></div>',
+                 "text/plain": text}, raw=True)
+        record("available", False, label="Available for this client")
+        skip_rest(active=True)
+        return data
+    record("available", True, label="Available for this client")
+    return data
+
+
+#: the numbered notebooks shipped with the kit
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def notebook_index(folder: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Table of contents of the numbered notebooks, built from the files themselves.
+
+    Notebooks are found by the glob ``NN_*.ipynb`` (never a hand-kept list); the title is
+    the first Markdown heading of each notebook, without its ``NN ·`` prefix.
+
+    Returns
+    -------
+    DataFrame
+        ``number`` (int), ``notebook`` (file name), ``title``, in number order.
+    """
+    import json
+    import re
+
+    root = Path(folder) if folder is not None else NOTEBOOKS_DIR
+    rows = []
+    for path in sorted(root.glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        heading = next((line for c in cells if c["cell_type"] == "markdown"
+                        for line in "".join(c["source"]).splitlines() if line.startswith("# ")), "")
+        title = re.sub(r"^#\s*(\d+\s*[·:.-]\s*)?", "", heading).strip() or path.stem[3:].replace("_", " ")
+        rows.append({"number": int(path.name[:2]), "notebook": path.name, "title": title})
+    return pd.DataFrame(rows, columns=["number", "notebook", "title"])
