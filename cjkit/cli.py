@@ -59,13 +59,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 # -- init-client: guess which canonical table each file is and map its columns --------
-_TABLES = {  # table: (required, optional) canonical columns
-    "customers": (("customer_id",), ("signup_at", "persona", "source_channel", "country")),
-    "events": (("customer_id", "timestamp", "channel", "event"), ("campaign", "session_id", "revenue", "stage")),
-    "orders": (("customer_id", "order_id", "ordered_at", "amount"), ("currency", "category", "is_return")),
-    "surveys": (("customer_id", "answered_at", "nps"), ("ces", "csat", "comment", "stage")),
-    "spend": (("date", "channel", "spend"), ("campaign", "impressions", "clicks")),
-}
+def _canonical_tables() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """table: (required, optional) canonical columns, straight from the schemas."""
+    from .schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+    return {t: (REQUIRED_COLUMNS[t], OPTIONAL_COLUMNS[t]) for t in REQUIRED_COLUMNS}
+
+
 _WHEN = "date time ts datetime timestamp created_at"
 _SYNONYMS = {k: set(v.split()) for k, v in {
     "customer_id": "cust_id customer customer_no customer_number client_id user_id user member_id account_id "
@@ -111,7 +111,7 @@ def match_columns(columns: Sequence[str], table: str) -> list[tuple[str, str, st
     """
     import difflib
 
-    required, optional = _TABLES[table]
+    required, optional = _canonical_tables()[table]
     wanted, free, out = list(required + optional), list(columns), []
     tests = [("exact", lambda c, k: c == k),
              ("same name ignoring case and separators", lambda c, k: _norm(c).replace("_", "") == k.replace("_", "")),
@@ -154,7 +154,7 @@ def draft_client_yaml(files: Sequence[Path], *, out: Path, name: str | None = No
     for path in files:
         for sheet, frame in _read_headers(path):
             cols = [str(c) for c in frame.columns]
-            for table, (required, _) in _TABLES.items():
+            for table, (required, _) in _canonical_tables().items():
                 matches = match_columns(cols, table)
                 got = {k for _, k, _ in matches}
                 hinted = table in _norm(f"{path.stem} {sheet or ''}") or table[:-1] in _norm(path.stem)
@@ -178,8 +178,8 @@ def draft_client_yaml(files: Sequence[Path], *, out: Path, name: str | None = No
              "currency: EUR  # GUESS: review", "journey_model: six_stage  # GUESS: review "
              "(five_stage, five_stage_funnel, six_stage or a model YAML)", "tables:"]
     events = []
-    for _, path, sheet, frame, table, matches in sorted(chosen, key=lambda c: list(_TABLES).index(c[4])):
-        required = _TABLES[table][0]
+    for _, path, sheet, frame, table, matches in sorted(chosen, key=lambda c: list(_canonical_tables()).index(c[4])):
+        required = _canonical_tables()[table][0]
         got = {k for _, k, _ in matches}
         rel = os.path.relpath(path.resolve(), out.resolve().parent)
         lines.append(f"  {table}:  # GUESS: review ({len(got & set(required))} of {len(required)} "
