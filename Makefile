@@ -40,6 +40,7 @@ browser:
 
 bench: venv
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 
 ## re-pin constraints.txt from a fresh resolve (run after changing dependencies)
