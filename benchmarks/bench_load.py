@@ -13,9 +13,7 @@ Prints seconds and the ratio to the pandas floor. Not a test: it asserts nothing
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +21,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cjkit.data import load_client  # noqa: E402
+from timing import timed  # noqa: E402
 
 TIME_COLUMNS = {"customers": "signup_at", "events": "timestamp", "orders": "ordered_at",
                 "surveys": "answered_at", "spend": "date"}
@@ -54,17 +54,8 @@ def duckdb_read(files: dict[str, Path]) -> None:
     con = duckdb.connect()
     for path in files.values():
         reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
-        con.execute(f"SELECT * FROM {reader}('{path}')").arrow()
+        con.sql(f"SELECT * FROM {reader}('{path}')").to_arrow_table()
     con.close()
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -33,18 +33,11 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cjkit.render import render_html  # noqa: E402
 from cjkit.runner import default_kernel, discover_notebooks, run_suite  # noqa: E402
-
-
-def _timed(fn, repeat: int = 1) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+from timing import timed as _timed  # noqa: E402
 
 
 def bare_kernel(kernel: str) -> None:
