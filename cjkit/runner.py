@@ -202,6 +202,29 @@ def _unavailable_text(nb: nbformat.NotebookNode) -> str | None:
     return None
 
 
+def _ipc_kernel_manager() -> type:
+    """Kernel manager talking to its kernel over Unix sockets instead of TCP ports.
+
+    Kernels started at the same moment (``--jobs``, or test workers) pick TCP ports by
+    binding and releasing them, and two can pick the same one; Unix sockets named after
+    the kernel's own connection file cannot collide, and stay on this machine.
+    """
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_default(self) -> str:  # absolute: the kernel runs in the notebook's folder
+            return str(Path(tempfile.gettempdir()) / f"cjkit-{uuid.uuid4().hex[:12]}-ipc")
+
+    return IPCKernelManager
+
+
 def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameters: Mapping[str, Any],
                  kernel_name: str) -> NotebookResult:
     """Execute one notebook with papermill (kernel working directory: the notebook's folder)."""
@@ -218,7 +241,7 @@ def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameter
         # would os.chdir() the whole process, which is unsafe with threads.
         nb = pm.execute_notebook(str(source), str(out_ipynb), parameters={"client": str(client.path), **parameters},
                                  kernel_name=kernel_name, progress_bar=False, log_output=False,
-                                 request_save_on_cell_execute=False,
+                                 request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
                                  resources={"metadata": {"path": str(source.parent.resolve())}},
                                  extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # no kernel chatter
     except PapermillExecutionError as exc:
