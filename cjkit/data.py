@@ -130,7 +130,7 @@ def _shape(raw: pd.DataFrame, cfg: TableConfig, src: Source) -> tuple[pd.DataFra
                 "error", table, target, 0,
                 f"{table}: {file} has a column {target!r} and the client YAML also maps "
                 f"{client_col!r} to {target!r}",
-                f"remove one of them from the mapping or rename the column in a copy of the file"))
+                "remove one of them from the mapping or rename the column in a copy of the file"))
         else:
             mapping[client_col] = target
     df = df.rename(columns=mapping)

@@ -46,7 +46,7 @@ def _blank_to_na(text: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
-def parse_ids(s: pd.Series, src: Source, col: str, *, strip_only: bool = False) -> Parsed:
+def parse_ids(s: pd.Series, src: Source, col: str) -> Parsed:
     """Identifiers (and category labels): text, surrounding spaces stripped (counted fix).
 
     >>> ids, probs = parse_ids(pd.Series([" c1", "c2", ""]), Source("orders", "orders.csv"), "customer_id")

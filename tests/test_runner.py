@@ -115,7 +115,7 @@ def test_not_available_flow(tmp_path, orders_only_client, fixture_notebooks):
 @pytest.mark.notebook
 def test_batch_of_two_clients_in_parallel_writes_cross_client_table(tmp_path, acme_client, orders_only_client,
                                                                    fixture_notebooks, monkeypatch):
-    nbs = _copy(fixture_notebooks, tmp_path / "nbs", "01_orders_summary", "03_needs_events")
+    _copy(fixture_notebooks, tmp_path / "nbs", "01_orders_summary", "03_needs_events")
     monkeypatch.chdir(tmp_path)  # default output folder reports/ is relative to the working directory
     suite = run_suite([acme_client, orders_only_client], notebooks_glob="nbs/*.ipynb", jobs=2, progress=False)
     assert suite.ok, [(r.client, r.notebook, r.status, r.error) for r in suite.results]

@@ -136,7 +136,7 @@ def generate(
     truth = build_truth(name=name, seed=seed, n_customers=n_customers, start=start, end=end,
                         holdout_end=holdout_end, jr=jr, lat=lat, od=od, unsub=unsub, cal=cal,
                         customers=customers, events=events, orders=orders, surveys=surveys,
-                        spend=spend, truth_customers=truth_customers, survey_raw=surv)
+                        spend=spend, truth_customers=truth_customers)
     # plain JSON types, exactly what load_ground_truth returns after a round trip
     truth = json.loads(json.dumps(truth, allow_nan=False))
     return DemoData(customers, events, orders, surveys, spend, truth, truth_customers)

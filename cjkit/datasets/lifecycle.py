@@ -8,7 +8,7 @@ from . import spec
 from ._eventlog import CH, EV, EventLog
 from ._sampling import MIN_GAP, Calendar, pick
 from .journeys import Journeys
-from .purchases import Latents, Orders
+from .purchases import Orders
 
 _CES = {"promoter": (0, 0, .02, .05, .13, .35, .45), "passive": (.02, .03, .08, .17, .30, .25, .15),
         "detractor": (.12, .15, .20, .20, .15, .10, .08)}

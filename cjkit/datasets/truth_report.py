@@ -25,7 +25,7 @@ def _rd(d: dict) -> dict:
 
 
 def build_truth(*, name, seed, n_customers, start, end, holdout_end, jr, lat, od, unsub, cal,
-                customers, events, orders, surveys, spend, truth_customers, survey_raw) -> dict:
+                customers, events, orders, surveys, spend, truth_customers) -> dict:
     """The ground-truth dictionary (JSON-ready, floats rounded to 6 decimals)."""
     buyers = int(jr.converted.sum())
     pos = orders.loc[~orders["is_return"]]
