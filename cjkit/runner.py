@@ -225,6 +225,19 @@ def _ipc_kernel_manager() -> type:
     return IPCKernelManager
 
 
+def _reset_papermill_cwd() -> None:
+    """Forget the working folder papermill's local I/O handler may have kept.
+
+    ``papermill.execute_notebook`` saves the handler's folder, sets it to ``os.getcwd()``
+    and restores the saved one at the end. Two calls in parallel threads can restore in
+    the wrong order and leave a folder of an earlier run behind, which later reads and
+    writes ``chdir`` into. Reset it before and after every batch.
+    """
+    from papermill.iorw import papermill_io
+
+    papermill_io.get_handler("local").cwd(None)
+
+
 def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameters: Mapping[str, Any],
                  kernel_name: str) -> NotebookResult:
     """Execute one notebook with papermill (kernel working directory: the notebook's folder)."""
@@ -239,7 +252,10 @@ def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameter
     try:
         # The kernel's cwd goes through nbclient's resources; papermill's own ``cwd``
         # would os.chdir() the whole process, which is unsafe with threads.
-        nb = pm.execute_notebook(str(source), str(out_ipynb), parameters={"client": str(client.path), **parameters},
+        # Absolute paths: papermill's local reader/writer keeps one process-wide "cwd" that
+        # parallel calls set and restore in any order (see _reset_papermill_cwd).
+        nb = pm.execute_notebook(str(source.resolve()), str(out_ipynb.resolve()),
+                                 parameters={"client": str(client.path), **parameters},
                                  kernel_name=kernel_name, progress_bar=False, log_output=False,
                                  request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
                                  resources={"metadata": {"path": str(source.parent.resolve())}},
@@ -337,6 +353,7 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
                 done[(spec.name, nb)] = NotebookResult(client=spec.name, notebook=nb.stem, source=nb,
                                                        status="failed", error=broken[spec.name])
     tasks = [(s, nb) for s in specs for nb in notebooks if not broken[s.name]]
+    _reset_papermill_cwd()
     bar = tqdm(total=len(tasks), desc="notebooks", unit="nb", file=sys.stderr, disable=not progress)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(run_notebook, nb, dirs[s.name] / nb.name, client=s, parameters=per_nb[nb],
@@ -351,6 +368,7 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
             bar.set_postfix_str(f"{spec.name}/{nb.stem}: {res.status}")
             bar.update()
     bar.close()
+    _reset_papermill_cwd()
     today = dt.date.today().isoformat()
     results = [done[(s.name, nb)] for s in specs for nb in notebooks]
     for spec in specs:
