@@ -34,7 +34,7 @@ import pandas as pd
 from .params import MARKER, ParameterError, check_parameters, check_value, parse_parameters_source
 from .records import record
 
-__all__ = ["start", "find_parameters", "resolve_client", "skip_rest", "notebook_index", "ParameterError"]
+__all__ = ["start", "find_parameters", "resolve_client", "skip_rest", "notebook_index", "notebook_title", "UNAVAILABLE", "ParameterError"]
 
 _INJECTED = "# Parameters"
 _FAR = ("1900-01-01", "2200-01-01")  # open ends of a window
@@ -148,9 +148,13 @@ def skip_rest(active: bool = True) -> None:
         hooks.append(_SkipRest())
 
 
+#: first words of the notice a notebook shows when the client lacks a table it needs
+UNAVAILABLE = "Not available for this client"
+
+
 def _notice(missing: list[str]) -> str:
     names = " and ".join(missing)
-    return f"Not available for this client: needs the {names} table" + ("s" if len(missing) > 1 else "")
+    return f"{UNAVAILABLE}: needs the {names} table" + ("s" if len(missing) > 1 else "")
 
 
 def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_param: str = "client",
@@ -237,11 +241,34 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
+def notebook_title(nb: Mapping[str, Any], fallback: str) -> str:
+    """Title of a notebook: metadata ``title``, else its first Markdown heading, else ``fallback``.
+
+    Works on an nbformat notebook or the plain JSON dict of one (no nbformat import).
+
+    Examples
+    --------
+    >>> notebook_title({"metadata": {}, "cells": [{"cell_type": "markdown", "source": "# RFM *segments*"}]}, "x")
+    'RFM segments'
+    """
+    import re
+
+    if nb.get("metadata", {}).get("title"):
+        return str(nb["metadata"]["title"])
+    for cell in nb.get("cells", []):
+        if cell["cell_type"] == "markdown":
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            for line in source.splitlines():
+                if line.startswith("#"):
+                    return re.sub(r"[*_`]", "", line.lstrip("#")).strip()
+    return fallback
+
+
 def notebook_index(folder: str | os.PathLike | None = None) -> pd.DataFrame:
     """Table of contents of the numbered notebooks, built from the files themselves.
 
     Notebooks are found by the glob ``NN_*.ipynb`` (never a hand-kept list); the title is
-    the first Markdown heading of each notebook, without its ``NN ·`` prefix.
+    :func:`notebook_title` without its ``NN ·`` prefix.
 
     Returns
     -------
@@ -254,9 +281,7 @@ def notebook_index(folder: str | os.PathLike | None = None) -> pd.DataFrame:
     root = Path(folder) if folder is not None else NOTEBOOKS_DIR
     rows = []
     for path in sorted(root.glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        heading = next((line for c in cells if c["cell_type"] == "markdown"
-                        for line in "".join(c["source"]).splitlines() if line.startswith("# ")), "")
-        title = re.sub(r"^#\s*(\d+\s*[·:.-]\s*)?", "", heading).strip() or path.stem[3:].replace("_", " ")
-        rows.append({"number": int(path.name[:2]), "notebook": path.name, "title": title})
+        title = notebook_title(json.loads(path.read_text(encoding="utf-8")), path.stem[3:].replace("_", " "))
+        rows.append({"number": int(path.name[:2]), "notebook": path.name,
+                     "title": re.sub(r"^\d+\s*[·:.-]\s*", "", title)})
     return pd.DataFrame(rows, columns=["number", "notebook", "title"])

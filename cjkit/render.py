@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import nbformat
 import pandas as pd
 
+from .notebook import notebook_title
 from .records import format_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,24 +125,6 @@ def _exporter(mode: str) -> Any:
                         template_file="cjkit_report.html.j2", exclude_input=hide,
                         exclude_input_prompt=hide, exclude_output_prompt=hide,
                         embed_images=True, anchor_link_text="")
-
-
-def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """Title of a notebook: metadata ``title``, else its first Markdown heading, else ``fallback``.
-
-    Examples
-    --------
-    >>> notebook_title(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# RFM *segments*")]), "x")
-    'RFM segments'
-    """
-    if nb.metadata.get("title"):
-        return str(nb.metadata["title"])
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return re.sub(r"[*_`]", "", line.lstrip("#")).strip()
-    return fallback
 
 
 def _client_title(nb: nbformat.NotebookNode) -> str | None:

@@ -27,6 +27,7 @@ import nbformat
 import pandas as pd
 
 from .params import ParameterError, check_value, notebook_parameters, parse_cli_value
+from .notebook import UNAVAILABLE
 from .records import records_from_notebook
 
 __all__ = ["DEFAULT_GLOB", "NotebookResult", "SuiteResult", "ClientSpec", "discover_notebooks",
@@ -197,7 +198,7 @@ def _unavailable_text(nb: nbformat.NotebookNode) -> str | None:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             text = output.get("data", {}).get("text/plain", "")
-            if isinstance(text, str) and text.startswith("Not available for this client"):
+            if isinstance(text, str) and text.startswith(UNAVAILABLE):
                 return text
     return None
 
@@ -244,7 +245,7 @@ def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameter
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .render import notebook_title
+    from .notebook import notebook_title
 
     res = NotebookResult(client=client.name, notebook=source.stem, source=source, ipynb=out_ipynb)
     started = time.perf_counter()
