@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.cjkit-installed
 JOBS    ?= 2
 
-.PHONY: venv demo test lab kernel browser bench lock clean
+.PHONY: venv demo test lint lab kernel browser bench lock clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ demo: venv
 ## the whole test suite (unit tests, doctests, notebooks, CLI, headless browser)
 test: venv
 	$(BIN)/python -m pytest -n $(JOBS) -q
+
+## static checks (ruff: pyflakes, bugbear, pyupgrade), as CI runs them
+lint: venv
+	$(BIN)/ruff check cjkit tests benchmarks
 
 ## JupyterLab in the kit's environment (kernel "Python (cjkit)")
 lab: venv

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cjkit.data import load_client  # noqa: E402
+from cjkit.contract.load import load_client  # noqa: E402
 from timing import timed  # noqa: E402
 
 TIME_COLUMNS = {"customers": "signup_at", "events": "timestamp", "orders": "ordered_at",

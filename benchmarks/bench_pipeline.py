@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cjkit.render import render_html  # noqa: E402
-from cjkit.runner import default_kernel, discover_notebooks, run_suite  # noqa: E402
+from cjkit.pipeline.render import render_html  # noqa: E402
+from cjkit.pipeline.run import default_kernel, discover_notebooks, run_suite  # noqa: E402
 from timing import timed as _timed  # noqa: E402
 
 
@@ -73,8 +73,8 @@ def main() -> None:
     book.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     nbformat.write(book, empty)
 
-    from cjkit.data import validate_client
-    from cjkit.render import _exporter
+    from cjkit.contract.load import validate_client
+    from cjkit.pipeline.render import _exporter
 
     started = time.perf_counter()
     _exporter("report")

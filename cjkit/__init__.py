@@ -1,39 +1,73 @@
 """cjkit: customer-journey analytics and teaching kit.
 
-The names below are the public API; notebooks use them as ``cjkit.<name>``. Each lives in
-a module named after its concept (``cjkit/journey.py``, ``cjkit/data.py`` ...). The
-pipeline modules (``cjkit.runner``, ``cjkit.render``, ``cjkit.cli``) are imported on
-demand so that a notebook kernel does not pay for papermill and nbconvert.
+The package has three floors; a module only imports from its own floor or the ones below:
+
+* ``cjkit.contract`` -- the data contract: client YAML, reading files, parsing columns,
+  table rules, pandera schemas, the load report and the load cache;
+* the analyses, one module per concept at the top level (``journey``, ``stages``,
+  ``touchpoints``, ``quality``, ``estimate``...), plus the catalogue and the demo datasets;
+* ``cjkit.pipeline`` -- notebooks: parameters, ``start()``, records, running suites,
+  rendering HTML and the ``cjkit`` command.
+
+The names below are the public API; notebooks use them as ``cjkit.<name>``. They are
+imported on first use (PEP 562), so ``import cjkit`` is instant and ``cjkit --help`` does
+not pay for pandas, and a kernel pays only for what its notebook calls.
 """
-from cjkit import catalog, datasets, notebook, plots
-from cjkit.data import ClientData, TableUnavailable, load_client, validate_client
-from cjkit.client import ClientConfig, ClientConfigError
-from cjkit.journey import (JourneyLookupError, JourneyModel, JourneyModelError, Stage, builtin_models,
-                           crosswalk, get_model, side_by_side, translate_stages)
-from cjkit.load_report import ClientDataError, LoadReport, Problem
-from cjkit.notebook import notebook_index
-from cjkit.params import ParameterError, notebook_parameters
-from cjkit.quality import qcq_checks
-from cjkit.records import RecordError, read_records, record
-from cjkit.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLES, Customers, Events, Orders, Spend, Surveys
-from cjkit.stage_map import StageAssignment, StageMap
-from cjkit.stages import furthest_stage, stage_counts
-from cjkit.touchpoints import touchpoint_phases, touchpoint_volumes
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import Any
 
-__all__ = [
-    # modules
-    "catalog", "datasets", "notebook", "plots",
+__version__ = "0.2.0"
+
+#: public name -> module that defines it
+_API: dict[str, str] = {
     # data contract
-    "load_client", "validate_client", "ClientData", "ClientConfig", "ClientConfigError",
-    "ClientDataError", "LoadReport", "Problem", "TableUnavailable",
-    "TABLES", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "Customers", "Events", "Orders", "Surveys", "Spend",
+    "load_client": "cjkit.contract.load", "validate_client": "cjkit.contract.load",
+    "ClientData": "cjkit.contract.load", "TableUnavailable": "cjkit.contract.load",
+    "ClientConfig": "cjkit.contract.config", "ClientConfigError": "cjkit.contract.config",
+    "ClientDataError": "cjkit.contract.report", "LoadReport": "cjkit.contract.report",
+    "Problem": "cjkit.contract.report",
+    "TABLES": "cjkit.contract.schemas", "REQUIRED_COLUMNS": "cjkit.contract.schemas",
+    "OPTIONAL_COLUMNS": "cjkit.contract.schemas", "Customers": "cjkit.contract.schemas",
+    "Events": "cjkit.contract.schemas", "Orders": "cjkit.contract.schemas",
+    "Surveys": "cjkit.contract.schemas", "Spend": "cjkit.contract.schemas",
     # journey models
-    "Stage", "JourneyModel", "JourneyModelError", "JourneyLookupError", "get_model", "builtin_models",
-    "crosswalk", "translate_stages", "side_by_side", "StageMap", "StageAssignment",
+    "Stage": "cjkit.journey", "JourneyModel": "cjkit.journey", "JourneyModelError": "cjkit.journey",
+    "JourneyLookupError": "cjkit.journey", "get_model": "cjkit.journey", "builtin_models": "cjkit.journey",
+    "crosswalk": "cjkit.journey", "translate_stages": "cjkit.journey", "side_by_side": "cjkit.journey",
+    "StageMap": "cjkit.stage_map", "StageAssignment": "cjkit.stage_map",
     # analyses
-    "furthest_stage", "stage_counts", "touchpoint_phases", "touchpoint_volumes", "qcq_checks",
+    "Estimate": "cjkit.estimate",
+    "furthest_stage": "cjkit.stages", "stage_counts": "cjkit.stages",
+    "touchpoint_phases": "cjkit.touchpoints", "touchpoint_volumes": "cjkit.touchpoints",
+    "qcq_checks": "cjkit.quality",
     # notebooks and records
-    "record", "read_records", "RecordError", "ParameterError", "notebook_parameters", "notebook_index",
-]
+    "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
+    "RecordError": "cjkit.pipeline.records", "ParameterError": "cjkit.pipeline.params",
+    "notebook_parameters": "cjkit.pipeline.params", "notebook_index": "cjkit.pipeline.notebook",
+    "show": "cjkit.display",
+}
+#: public submodules: ``cjkit.notebook`` is the notebook side of the pipeline
+_MODULES: dict[str, str] = {
+    "catalog": "cjkit.catalog", "datasets": "cjkit.datasets", "plots": "cjkit.plots",
+    "display": "cjkit.display", "notebook": "cjkit.pipeline.notebook", "contract": "cjkit.contract",
+    "pipeline": "cjkit.pipeline",
+}
+
+__all__ = sorted(_API) + sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+    else:
+        raise AttributeError(f"module 'cjkit' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Mapping, NoReturn, Sequence, Union
+from typing import Any, NoReturn, Union
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cjkit.data import ClientData
+    from cjkit.contract.load import ClientData
 
 #: time column of each table that has one
 TIME_COLUMNS = {"customers": "signup_at", "events": "timestamp", "orders": "ordered_at",
@@ -83,7 +83,7 @@ def _qual_quant(tables: dict[str, pd.DataFrame]) -> list[dict]:
     ]
 
 
-def qcq_checks(data: "ClientData") -> pd.DataFrame:
+def qcq_checks(data: ClientData) -> pd.DataFrame:
     """Measure a loaded client against the QCQ rule.
 
     Parameters

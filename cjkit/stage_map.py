@@ -8,7 +8,8 @@ reporting every (event, channel) pair no rule covers instead of dropping it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, Union
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from cjkit.journey import JourneyLookupError, JourneyModelError, ModelKey, _requ
 
 __all__ = ["StageMap", "StageAssignment"]
 
-Rules = Union[Sequence[Mapping[str, Any]], Mapping[str, str]]
+Rules = Sequence[Mapping[str, Any]] | Mapping[str, str]
 
 
 @dataclass(frozen=True, eq=False)

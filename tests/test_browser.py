@@ -47,7 +47,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory, fixture_notebooks) -> Path:
-    from cjkit.runner import run_suite
+    from cjkit.pipeline.run import run_suite
 
     root = tmp_path_factory.mktemp("browser")
     nbs = root / "nbs"
@@ -81,7 +81,7 @@ def test_probe_detects_a_script_that_runs(browser, tmp_path):
 def test_client_strings_show_as_text_and_never_run(browser, reports, mode, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from cjkit.render import write_html
+    from cjkit.pipeline.render import write_html
 
     page = write_html(reports / "01_orders_summary.ipynb", tmp_path / f"{mode}.html", mode=mode)
     browser.get(page.as_uri())

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cjkit.cli import main, match_columns
+from cjkit.contract.draft import match_columns
+from cjkit.pipeline.cli import main
 from conftest import write_client
 
 

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from cjkit.client import (ClientConfig, ClientConfigError, TableReadError, closest, read_table)
+from cjkit.contract.config import ClientConfig, ClientConfigError
+from cjkit.contract.read import TableReadError, read_table
+from cjkit.contract.report import closest
 
 FULL = """\
 name: acme

@@ -437,7 +437,7 @@ def test_readme_truth_tables_match_the_ground_truth():
 # --------------------------------------------------------------------- loader
 
 def test_tiny_loads_through_the_kit_without_errors():
-    from cjkit.data import load_client
+    from cjkit.contract.load import load_client
 
     client = load_client(demo_client_path("tiny"))
     assert client.report.ok

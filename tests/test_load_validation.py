@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from cjkit.client import ClientConfigError
-from cjkit.data import ClientData, TableUnavailable, load_client, validate_client
-from cjkit.load_report import ClientDataError, LoadReport, Problem
+from cjkit.contract.config import ClientConfigError
+from cjkit.contract.load import ClientData, TableUnavailable, load_client, validate_client
+from cjkit.contract.report import ClientDataError, LoadReport, Problem
 
 CUSTOMERS = """customer_id,signup_at,persona,source_channel,country
 c1,2024-01-15 09:30,maker,search,ES

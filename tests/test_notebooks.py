@@ -14,10 +14,10 @@ import papermill
 import pytest
 import yaml
 
-from cjkit.notebook import notebook_index
-from cjkit.params import MARKER, notebook_parameters
-from cjkit.records import read_records
-from cjkit.runner import run_suite
+from cjkit.pipeline.notebook import notebook_index
+from cjkit.pipeline.params import MARKER, notebook_parameters
+from cjkit.pipeline.records import read_records
+from cjkit.pipeline.run import run_suite
 from conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -1,5 +1,5 @@
 """Parameters: the typed parameters cell, CLI value parsing, papermill's help, and the
-checks `cjkit.notebook.start` makes inside a real kernel."""
+checks `cjkit.pipeline.notebook.start` makes inside a real kernel."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cjkit.params import (ParameterError, check_parameters, notebook_parameters, parse_cli_value,
+from cjkit.pipeline.params import (ParameterError, check_parameters, notebook_parameters, parse_cli_value,
                           parse_parameters_source, parse_type)
 from conftest import write_client
 
@@ -177,7 +177,7 @@ def test_relative_client_resolves_against_notebook_folder_and_end_is_inclusive(t
     write_client(folder / "data" / "acme")
     out = tmp_path / "out.ipynb"
     _run(nb, out, client="data/acme/client.yaml", start="2024-01-01", end="2024-01-20")
-    from cjkit.records import read_records
+    from cjkit.pipeline.records import read_records
 
     values = read_records(out).set_index("name")["value"]
     assert values["n_orders"] == 2  # o1 (01-05) and o3 (01-20: the end day is included)
@@ -185,7 +185,7 @@ def test_relative_client_resolves_against_notebook_folder_and_end_is_inclusive(t
 
 
 def test_bare_name_resolves_to_a_bundled_dataset(tmp_path, tiny_client):
-    from cjkit.notebook import resolve_client
+    from cjkit.pipeline.notebook import resolve_client
 
     assert resolve_client("tiny", base=tmp_path) == tiny_client.resolve()
     assert resolve_client(tiny_client.parent, base=tmp_path) == tiny_client.resolve()  # a client folder
@@ -195,8 +195,8 @@ def test_bare_name_resolves_to_a_bundled_dataset(tmp_path, tiny_client):
 
 @pytest.mark.notebook
 def test_default_client_of_the_parameters_cell_runs_on_tiny(tmp_path, tiny_client, fixture_notebooks):
-    from cjkit.data import load_client
-    from cjkit.records import read_records
+    from cjkit.contract.load import load_client
+    from cjkit.pipeline.records import read_records
 
     out = tmp_path / "out.ipynb"
     _run(fixture_notebooks / "01_orders_summary.ipynb", out)  # no parameters: the defaults, offline
@@ -209,8 +209,8 @@ def test_default_client_of_the_parameters_cell_runs_on_tiny(tmp_path, tiny_clien
 # -- the same checks in plain Python (no kernel): start() reads the `In` history it is given
 
 def test_start_in_plain_python(acme_client, orders_only_client):
-    from cjkit.data import TableUnavailable
-    from cjkit.notebook import start
+    from cjkit.contract.load import TableUnavailable
+    from cjkit.pipeline.notebook import start
 
     data = start({"client": str(acme_client), "start": "2024-01-01", "end": "2024-01-20"}, needs=("orders",))
     assert data.name == "acme" and sorted(data.orders["order_id"]) == ["o1", "o3"]

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from cjkit.data import load_client
+from cjkit.contract.load import load_client
 from cjkit.datasets import demo_client_path
 from cjkit.quality import qcq_checks
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cjkit.records import (MIME_TYPE, RecordError, make_record, read_records, record_bundle,
+from cjkit.pipeline.records import (MIME_TYPE, RecordError, make_record, read_records, record_bundle,
                            records_from_html, records_from_notebook)
-from cjkit.render import write_html
+from cjkit.pipeline.render import write_html
 from conftest import XSS
 
 

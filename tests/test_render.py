@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cjkit.records import make_record, record_bundle
-from cjkit.render import render_html, sanitize_html, write_clients_index, write_index
-from cjkit.runner import NotebookResult
+from cjkit.pipeline.records import make_record, record_bundle
+from cjkit.pipeline.render import render_html, sanitize_html, write_clients_index, write_index
+from cjkit.pipeline.run import NotebookResult
 from conftest import XSS, write_client
 
 ESCAPED_XSS = "&lt;script&gt;window.__xss=1;alert(1)&lt;/script&gt;"
@@ -65,7 +65,7 @@ def test_pages_are_self_contained_escaped_and_deterministic(executed, mode):
 
 def test_unknown_mode_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="mode must be one of report, teaching"):
-        from cjkit.render import _exporter
+        from cjkit.pipeline.render import _exporter
 
         _exporter("slides")
 
@@ -91,7 +91,7 @@ def test_sanitize_html(dirty, clean):
 
 def test_sanitize_keeps_record_attributes():
     div = record_bundle(make_record("campaign", XSS))["text/html"]
-    from cjkit.records import records_from_html
+    from cjkit.pipeline.records import records_from_html
 
     assert records_from_html(sanitize_html(div), notebook="x")["value"].tolist() == [XSS]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cjkit.params import ParameterError
-from cjkit.runner import discover_notebooks, find_clients, prepare_parameters, run_suite
+from cjkit.pipeline.params import ParameterError
+from cjkit.pipeline.run import discover_notebooks, find_clients, prepare_parameters, run_suite
 from conftest import XSS, write_client
 
 
@@ -133,7 +133,7 @@ def test_batch_of_two_clients_in_parallel_writes_cross_client_table(tmp_path, ac
     for name in ("acme", "shoponly"):
         assert (tmp_path / "reports" / name / "01_orders_summary.html").is_file()
     # the same records in the notebook, results.json and the HTML (determinism across outputs)
-    from cjkit.records import read_records
+    from cjkit.pipeline.records import read_records
 
     acme = tmp_path / "reports" / "acme"
     from_json = json.loads((acme / "results.json").read_text())["records"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cjkit.load_report import Source
-from cjkit.schemas import (COLUMN_KINDS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
+from cjkit.contract.report import Source
+from cjkit.contract.schemas import (COLUMN_KINDS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
                            Customers, Events, Orders, Spend, Surveys, canonical_columns,
                            schema_problems)
 

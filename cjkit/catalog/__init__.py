@@ -36,7 +36,7 @@ _STAGE_IDS = [s for s, _ in STAGES]
 _RFM_VARIABLES = ["recency", "frequency", "monetary"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _yaml(name: str) -> dict[str, Any]:
     """Parse ``<name>.yaml`` from the package (cached; never handed out)."""
     text = resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
@@ -115,7 +115,7 @@ def _rows(kind: str) -> list[dict[str, Any]]:
     return [dict(r) for r in section]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _frame(kind: str) -> pd.DataFrame:
     """Build (once) the frame ``kind``; public functions return copies of it."""
     frame = pd.DataFrame(_rows(kind))

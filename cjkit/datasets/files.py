@@ -153,7 +153,7 @@ def read_demo(name: str | Path = "demo") -> DemoData:
     """Read a bundled (or written) dataset back with the dtypes :func:`generate` produces.
 
     This is a plain reader for tests and for inspecting the truth; analyses should load
-    client data through ``cjkit.data.load_client(demo_client_path(name))``.
+    client data through ``cjkit.contract.load.load_client(demo_client_path(name))``.
 
     Examples
     --------

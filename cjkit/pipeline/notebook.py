@@ -7,17 +7,17 @@ Every notebook opens with two code cells::
     start: "Optional[str]" = None  # first day of the window, YYYY-MM-DD
     end: "Optional[str]" = None  # last day of the window, YYYY-MM-DD
 
-    import cjkit.notebook
-    from cjkit.records import record
+    import cjkit.pipeline.notebook
+    from cjkit.pipeline.records import record
 
     data = cjkit.notebook.start(globals(), needs=("orders",))
 
 Spell the call ``cjkit.notebook.start(`` exactly: the cell-skipping hook recognises
-the start cell by that text (and ``from cjkit.notebook import start`` would clash with
+the start cell by that text (and ``from cjkit.pipeline.notebook import start`` would clash with
 the ``start`` parameter). The window's ``end`` day is included.
 :func:`start` checks the parameters (names injected by papermill, types, the client
 file, the date window), loads the client, sets the plotting style and returns the
-:class:`~cjkit.data.ClientData`. When a table in ``needs`` is missing it shows a short
+:class:`~cjkit.contract.load.ClientData`. When a table in ``needs`` is missing it shows a short
 "not available" notice, records ``available = False`` and turns every later cell of
 the kernel session into ``pass``, so papermill, ``cjkit run`` and JupyterLab all
 finish normally with a short report.
@@ -27,7 +27,8 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -84,7 +85,7 @@ def resolve_client(client: str | os.PathLike, *, base: str | os.PathLike | None 
     >>> resolve_client("no/such/client.yaml", base="/tmp")
     Traceback (most recent call last):
     ...
-    cjkit.params.ParameterError: client file not found: 'no/such/client.yaml' (looked for /tmp/no/such/client.yaml). ...
+    cjkit.pipeline.params.ParameterError: client file not found: 'no/such/client.yaml' (looked for /tmp/no/such/client.yaml). ...
     """
     text = str(client)
     base_dir = Path(base) if base is not None else Path.cwd()
@@ -96,7 +97,7 @@ def resolve_client(client: str | os.PathLike, *, base: str | os.PathLike | None 
         return (path / "client.yaml").resolve()
     if text and os.sep not in text and "/" not in text and not Path(text).suffix:
         try:
-            from .datasets import demo_client_path
+            from cjkit.datasets import demo_client_path
 
             bundled = Path(demo_client_path(text))
             if bundled.is_file():
@@ -168,7 +169,7 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
     needs : iterable of str
         Tables the notebook cannot do without. If one is missing: in a kernel, a
         notice is shown, ``available = False`` recorded and later cells skipped; in
-        plain Python, :class:`~cjkit.data.TableUnavailable` is raised.
+        plain Python, :class:`~cjkit.contract.load.TableUnavailable` is raised.
 
     Returns
     -------
@@ -197,7 +198,7 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
     lo, hi = _check_date(window_params[0], first), _check_date(window_params[1], last)
     if lo is not None and hi is not None and lo > hi:
         raise ParameterError(f"the window is empty: {window_params[0]} {first} is after {window_params[1]} {last}")
-    from .data import ClientDataError, load_client
+    from cjkit.contract.load import ClientDataError, load_client
 
     window = None
     if lo is not None or hi is not None:  # the loader keeps start <= t < end: make `end` inclusive
@@ -215,7 +216,7 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
                 + f". Change the parameters {window_params[0]} / {window_params[1]}") from None
         exc._render_traceback_ = lambda _e=exc: [f"ClientDataError: {_e}"]  # type: ignore[attr-defined]
         raise
-    from .plots import set_theme
+    from cjkit.plots import set_theme
 
     set_theme()
     needs = tuple(needs)
@@ -238,7 +239,7 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
 
 
 #: the numbered notebooks shipped with the kit
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def notebook_title(nb: Mapping[str, Any], fallback: str) -> str:

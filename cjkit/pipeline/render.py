@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
 
 import nbformat
 import pandas as pd
@@ -25,7 +26,7 @@ from .notebook import notebook_title
 from .records import format_value
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .runner import NotebookResult
+    from .run import NotebookResult
 
 __all__ = ["MODES", "render_html", "write_html", "notebook_title", "sanitize_html",
            "write_index", "write_clients_index"]
@@ -114,7 +115,7 @@ def _safe_outputs(nb: nbformat.NotebookNode, mode: str) -> nbformat.NotebookNode
     return nb
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exporter(mode: str) -> Any:
     from nbconvert import HTMLExporter
 
@@ -224,7 +225,7 @@ def write_clients_index(out_dir: str | Path, table: pd.DataFrame, clients: Itera
                         status: dict[str, str] | None = None, run_date: str | None = None) -> Path:
     """Write the cross-client ``index.html``: one row per headline record, one column per client.
 
-    ``table`` is the wide table of :func:`cjkit.runner.clients_table` (columns notebook,
+    ``table`` is the wide table of :func:`cjkit.pipeline.run.clients_table` (columns notebook,
     name, label, unit, kind, then one column per client); ``clients`` gives
     ``(client name, relative link to its index)`` pairs in column order and ``status``
     a short status text per client (e.g. ``"3 ok, 1 failed"``).

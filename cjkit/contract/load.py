@@ -1,8 +1,8 @@
 """Load a client: read its files, map its columns, parse, validate, report.
 
 :func:`load_client` returns a :class:`ClientData` bundle of canonical tables (see
-:mod:`cjkit.schemas`) or raises :class:`~cjkit.load_report.ClientDataError` carrying the
-full :class:`~cjkit.load_report.LoadReport`; :func:`validate_client` returns the report
+:mod:`cjkit.contract.schemas`) or raises :class:`~cjkit.contract.report.ClientDataError` carrying the
+full :class:`~cjkit.contract.report.LoadReport`; :func:`validate_client` returns the report
 and never raises for problems in the data. The client's files are only read.
 
 What the loader does with each kind of problem:
@@ -32,13 +32,14 @@ from typing import Any
 
 import pandas as pd
 
-from cjkit.client import ClientConfig, ClientConfigError, TableConfig, TableReadError, closest, read_table
-from cjkit.load_report import ClientDataError, LoadReport, Problem, Source, TableSummary
-from cjkit.parsing import (parse_flags, parse_ids, parse_numbers, parse_scores, parse_text,
+from cjkit.contract.config import ClientConfig, ClientConfigError, TableConfig
+from cjkit.contract.read import TableReadError, read_table
+from cjkit.contract.report import ClientDataError, LoadReport, Problem, Source, TableSummary, closest
+from cjkit.contract.parse import (parse_flags, parse_ids, parse_numbers, parse_scores, parse_text,
                            parse_timestamps)
-from cjkit.schemas import (COLUMN_KINDS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
+from cjkit.contract.schemas import (COLUMN_KINDS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
                            canonical_columns, schema_problems)
-from cjkit.validate import (apply_drops, customer_links, duplicates, event_stages, resolve_stages,
+from cjkit.contract.rules import (apply_drops, customer_links, duplicates, event_stages, resolve_stages,
                             returns, within_window)
 
 #: the column each table is filtered on by an analysis window
@@ -276,7 +277,7 @@ def validate_client(path: str | Path | ClientConfig, *, window: Window | None = 
     """Check a client's files and return the :class:`LoadReport`.
 
     Never raises for problems in the data (they are in the report); raises
-    ``FileNotFoundError`` / :class:`~cjkit.client.ClientConfigError` when the client YAML
+    ``FileNotFoundError`` / :class:`~cjkit.contract.config.ClientConfigError` when the client YAML
     itself is missing or invalid.
 
     Examples

@@ -1,8 +1,8 @@
 """Turn raw client columns into canonical dtypes, reporting what cannot be read.
 
-One function per column kind of :mod:`cjkit.schemas`. Each takes the raw column (text
+One function per column kind of :mod:`cjkit.contract.schemas`. Each takes the raw column (text
 from CSV/Excel, or typed values from Parquet), returns the parsed column (same index) and
-a list of :class:`~cjkit.load_report.Problem`. Everything is vectorised: one pass of
+a list of :class:`~cjkit.contract.report.Problem`. Everything is vectorised: one pass of
 pandas/pyarrow per column, never a Python loop over rows.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cjkit.load_report import Problem, Source, plural, row_problem
+from cjkit.contract.report import Problem, Source, plural, row_problem
 
 #: text that means "no answer" in a survey score column (compared lower-cased, stripped)
 MISSING_MARKERS = frozenset({"", "n/a", "na", "n.a.", "-", "--", "none", "no answer", "null",
@@ -264,7 +264,7 @@ def _offsets(text: pd.Series) -> list[str]:
 
 def parse_timestamps(s: pd.Series, src: Source, col: str, *, tz: str, dayfirst: bool = False,
                      day_only: bool = False) -> Parsed:
-    """Timestamps -> ``datetime64[ns, UTC]``; see :mod:`cjkit.data` for the time-zone rules.
+    """Timestamps -> ``datetime64[ns, UTC]``; see :mod:`cjkit.contract.load` for the time-zone rules.
 
     >>> ts, probs = parse_timestamps(pd.Series(["2024-03-01 10:00", "2024-03-01T10:00:00+02:00"]),
     ...                              Source("events", "e.csv"), "timestamp", tz="Europe/Madrid")

@@ -21,7 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 import nbformat
 import pandas as pd
@@ -184,7 +185,7 @@ def default_kernel() -> str:
 
 def _client_errors(spec: ClientSpec) -> str | None:
     """None when the client loads cleanly, else a one-line summary (no kernel is started)."""
-    from .data import validate_client
+    from cjkit.contract.load import validate_client
 
     report = validate_client(spec.path)
     if report.ok:

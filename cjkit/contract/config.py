@@ -1,7 +1,7 @@
 """A client's YAML file: where its tables are, how its columns are named, its time zone.
 
 :class:`ClientConfig` parses and checks the YAML (every mistake reported at once, with the
-closest valid name suggested) and :func:`read_table` reads one table file as it is. The
+closest valid name suggested); :mod:`cjkit.contract.read` reads the files it points at. The
 layout (paths are relative to the YAML file)::
 
     name: acme                      # slug: reports go to reports/<name>/
@@ -25,17 +25,16 @@ layout (paths are relative to the YAML file)::
 """
 from __future__ import annotations
 
-import difflib
 import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
-from cjkit.schemas import TABLES, canonical_columns
+from cjkit.contract.report import did_you_mean
+from cjkit.contract.schemas import TABLES, canonical_columns
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel"}
@@ -51,27 +50,6 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 class ClientConfigError(ValueError):
     """The client YAML is invalid; the message lists every mistake found."""
-
-
-class TableReadError(OSError):
-    """A table file is missing or cannot be read (message in domain words)."""
-
-
-def closest(word: object, choices: Any, *, cutoff: float = 0.6) -> str | None:
-    """The choice closest to ``word`` (case-insensitive), or None.
-
-    >>> closest("ammount", ["customer_id", "amount", "currency"])
-    'amount'
-    """
-    choices = [str(c) for c in choices]
-    lowered = {c.lower(): c for c in choices}
-    found = difflib.get_close_matches(str(word).strip().lower(), list(lowered), n=1, cutoff=cutoff)
-    return lowered[found[0]] if found else None
-
-
-def _did_you_mean(word: object, choices: Any) -> str:
-    best = closest(word, choices)
-    return f" (did you mean {best!r}?)" if best else ""
 
 
 @dataclass
@@ -120,7 +98,7 @@ class ClientConfig:
     >>> ClientConfig.from_dict({"name": "acme", "timezone": "Europe/Madird", "tables": {}})
     Traceback (most recent call last):
     ...
-    cjkit.client.ClientConfigError: client configuration has 1 problem:
+    cjkit.contract.config.ClientConfigError: client configuration has 1 problem:
       - timezone: unknown time zone 'Europe/Madird' (did you mean 'Europe/Madrid'?); use an IANA name such as 'Europe/Madrid' or 'UTC'
     """
 
@@ -167,7 +145,7 @@ class ClientConfig:
                                     f"keys {', '.join(CLIENT_KEYS)}, got {type(data).__name__}")
         for key in data:
             if key not in CLIENT_KEYS:
-                errors.append(f"unknown key {key!r}{_did_you_mean(key, CLIENT_KEYS)}; "
+                errors.append(f"unknown key {key!r}{did_you_mean(key, CLIENT_KEYS)}; "
                               f"allowed keys: {', '.join(CLIENT_KEYS)}")
         for key in ("name", "timezone", "tables"):
             if data.get(key) in (None, ""):
@@ -183,7 +161,7 @@ class ClientConfig:
                 zoneinfo.ZoneInfo(tz)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 errors.append(f"timezone: unknown time zone {tz!r}"
-                              f"{_did_you_mean(tz, zoneinfo.available_timezones())}; use an IANA "
+                              f"{did_you_mean(tz, zoneinfo.available_timezones())}; use an IANA "
                               "name such as 'Europe/Madrid' or 'UTC'")
         tables = cls._parse_tables(data.get("tables") or {}, base_dir, errors)
         stage_map = cls._parse_stage_map(data.get("stage_map") or [], errors)
@@ -206,7 +184,7 @@ class ClientConfig:
         tables = {}
         for tname, spec in raw.items():
             if tname not in TABLES:
-                errors.append(f"tables: unknown table {tname!r}{_did_you_mean(tname, TABLES)}; "
+                errors.append(f"tables: unknown table {tname!r}{did_you_mean(tname, TABLES)}; "
                               f"tables are {', '.join(TABLES)}")
                 continue
             spec = {"path": spec} if isinstance(spec, str) else spec
@@ -216,7 +194,7 @@ class ClientConfig:
             for key in spec:
                 if key not in TABLE_KEYS:
                     errors.append(f"tables.{tname}: unknown key {key!r}"
-                                  f"{_did_you_mean(key, TABLE_KEYS)}; allowed: {', '.join(TABLE_KEYS)}")
+                                  f"{did_you_mean(key, TABLE_KEYS)}; allowed: {', '.join(TABLE_KEYS)}")
             path = (base_dir / str(spec["path"])).resolve()
             fmt = FORMATS.get(path.suffix.lower())
             if fmt is None:
@@ -239,7 +217,7 @@ class ClientConfig:
             for client_col, target in columns.items():
                 if target not in canon:
                     errors.append(f"tables.{tname}.columns: {client_col!r} is mapped to {target!r}, "
-                                  f"which is not a column of {tname}{_did_you_mean(target, canon)}; "
+                                  f"which is not a column of {tname}{did_you_mean(target, canon)}; "
                                   f"{tname} columns: {', '.join(canon)}")
             targets = list(columns.values())
             for target in sorted({t for t in targets if targets.count(t) > 1}):
@@ -270,7 +248,7 @@ class ClientConfig:
                               "(and optionally 'channel')")
                 continue
             bad = [k for k in rule if k not in RULE_KEYS]
-            errors += [f"stage_map rule {i}: unknown key {k!r}{_did_you_mean(k, RULE_KEYS)}; "
+            errors += [f"stage_map rule {i}: unknown key {k!r}{did_you_mean(k, RULE_KEYS)}; "
                        f"allowed: {', '.join(RULE_KEYS)}" for k in bad]
             rules.append({k: str(v) for k, v in rule.items() if k in RULE_KEYS and v is not None})
         return rules
@@ -282,7 +260,7 @@ class ClientConfig:
             return ClientOptions()
         for key, value in raw.items():
             if key not in OPTION_KEYS:
-                errors.append(f"options: unknown option {key!r}{_did_you_mean(key, OPTION_KEYS)}; "
+                errors.append(f"options: unknown option {key!r}{did_you_mean(key, OPTION_KEYS)}; "
                               f"options: {', '.join(OPTION_KEYS)}")
             elif not isinstance(value, bool):
                 errors.append(f"options.{key}: must be true or false, not {value!r}")
@@ -327,50 +305,3 @@ class ClientConfig:
         if target is not None:
             target.write_text(text, encoding="utf-8")
         return text
-
-
-def read_table(cfg: TableConfig) -> pd.DataFrame:
-    """Read one table file without interpreting values.
-
-    CSV and Excel columns come back as text exactly as written (empty cells as ``""``);
-    Parquet columns keep their stored types. The file is only read, never modified.
-
-    Raises
-    ------
-    TableReadError
-        When the file is missing or cannot be read, with the reason in plain words.
-    """
-    path = cfg.path
-    if not path.is_file():
-        raise TableReadError(f"{cfg.name}: file not found: {path}")
-    try:
-        if cfg.format == "csv":
-            return _read_csv(cfg)
-        if cfg.format == "parquet":
-            return pd.read_parquet(path)
-        engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
-        return pd.read_excel(path, sheet_name=cfg.sheet if cfg.sheet is not None else 0,
-                             dtype=str, keep_default_na=False, engine=engine)
-    except ImportError as exc:
-        raise TableReadError(f"{cfg.name}: cannot read {path.name} ({exc}); save it as .xlsx, "
-                             ".csv or .parquet") from None
-    except ValueError as exc:
-        if cfg.format == "excel" and "sheet" in str(exc).lower():
-            raise TableReadError(f"{cfg.name}: {path.name} has no sheet {cfg.sheet!r} ({exc})") from None
-        raise TableReadError(f"{cfg.name}: cannot read {path.name}: {str(exc).strip()}") from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a report line
-        raise TableReadError(f"{cfg.name}: cannot read {path.name}: {str(exc).strip()}") from None
-
-
-def _read_csv(cfg: TableConfig) -> pd.DataFrame:
-    kwargs = dict(dtype=str, keep_default_na=False, sep=cfg.sep, encoding=cfg.encoding)
-    if cfg.path.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(cfg.path, engine="pyarrow", **kwargs)
-    except Exception:  # noqa: BLE001 - the C engine is more lenient and explains itself better
-        pass
-    try:
-        return pd.read_csv(cfg.path, engine="c", **kwargs)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()

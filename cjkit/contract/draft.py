@@ -1,67 +1,19 @@
-"""The ``cjkit`` command: run, validate, init-client, render, records.
+"""Draft a client YAML from a client's files: which table each file is, which column is which.
 
-Exit codes: 0 all good; 1 something failed (a notebook, or data errors for
-``validate``); 2 a usage error found before any kernel starts (unknown or mistyped
-parameter, missing file).
+``cjkit init-client`` calls :func:`draft_client_yaml`; every guess it writes is marked
+``# GUESS: review`` so that an analyst checks it before ``cjkit validate``.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
-__all__ = ["main", "build_parser", "match_columns", "draft_client_yaml"]
-
-
-class UsageError(Exception):
-    """A problem with the command line itself (exit code 2)."""
+__all__ = ["match_columns", "draft_client_yaml"]
 
 
-def _params(items: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"-p expects name=value, got {item!r}")
-        out[name.strip()] = value
-    return out
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run_suite
-
-    result = run_suite(args.client, notebooks_glob=args.notebooks, out_dir=args.out, params=_params(args.param),
-                       jobs=args.jobs, mode=args.mode, progress=not args.quiet)
-    for res in result.results:
-        if res.status != "ok":
-            where = f" at cell {res.cell}" if res.cell is not None else ""
-            print(f"{res.client}/{res.notebook}: {res.status}{where}: {res.error}", file=sys.stderr)
-    for name, folder in result.out_dirs.items():
-        print(f"{name}: {folder / 'index.html'}")
-    if len(result.out_dirs) > 1:
-        print(f"all clients: {result.out_root / 'index.html'}")
-    failed = sum(r.status == "failed" for r in result.results)
-    if failed:
-        print(f"{failed} of {len(result.results)} notebooks failed", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    path = Path(args.client)
-    if not path.is_file():
-        raise FileNotFoundError(f"client file not found: {path}")
-    from .data import validate_client
-
-    report = validate_client(path)
-    print(str(report))
-    return 0 if report.ok else 1
-
-
-# -- init-client: guess which canonical table each file is and map its columns --------
 def _canonical_tables() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """table: (required, optional) canonical columns, straight from the schemas."""
-    from .schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+    from cjkit.contract.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
     return {t: (REQUIRED_COLUMNS[t], OPTIONAL_COLUMNS[t]) for t in REQUIRED_COLUMNS}
 
@@ -128,7 +80,7 @@ def match_columns(columns: Sequence[str], table: str) -> list[tuple[str, str, st
     return out
 
 
-def _read_headers(path: Path) -> list[tuple[str | None, "object"]]:
+def _read_headers(path: Path) -> list[tuple[str | None, object]]:
     import pandas as pd
 
     suffix = path.suffix.lower()
@@ -206,126 +158,3 @@ def draft_client_yaml(files: Sequence[Path], *, out: Path, name: str | None = No
     lines.append("stage_map: []  # event -> stage rules; fill in one per event, for example:")
     lines += [f"  # - {{event: {_key(e)}, stage: REVIEW}}" for e in events]
     return "\n".join(lines) + "\n"
-
-
-def _cmd_init(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} exists; pass --force to overwrite it")
-    files = [Path(f) for f in args.files]
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise FileNotFoundError(f"file not found: {', '.join(missing)}")
-    text = draft_client_yaml(files, out=out, name=args.name)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: review every line marked GUESS, then run: cjkit validate --client {out}")
-    return 0
-
-
-def _cmd_render(args: argparse.Namespace) -> int:
-    from .render import write_html
-
-    path = Path(args.notebook)
-    if not path.is_file():
-        raise FileNotFoundError(f"notebook not found: {path}")
-    print(write_html(path, args.out, mode=args.mode))
-    return 0
-
-
-def _cmd_records(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .records import read_records
-
-    import json
-
-    table = read_records(args.notebook)
-    plain = table.assign(value=[{"columns": [str(c) for c in v.columns], "data": v.astype(object).values.tolist()}
-                                if isinstance(v, pd.DataFrame) else v for v in table["value"]])
-    if args.format == "json":
-        print(json.dumps(plain.to_dict("records"), indent=2, ensure_ascii=False, default=str))
-    elif args.format == "csv":
-        plain.assign(value=[json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict) else v
-                            for v in plain["value"]]).to_csv(sys.stdout, index=False)
-    else:
-        from .records import format_value
-
-        shown = table.assign(value=[format_value(v, k) if k == "table" else v
-                                    for v, k in zip(table["value"], table["kind"])])
-        with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
-            print(shown.to_string(index=False) if len(shown) else "no records")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of the ``cjkit`` command."""
-    from .runner import DEFAULT_GLOB
-
-    parser = argparse.ArgumentParser(prog="cjkit", description="Customer-journey analytics kit.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", help="execute the notebooks on one or more clients and write HTML reports")
-    run.add_argument("--client", action="append", required=True, metavar="PATH",
-                     help="client YAML file or a folder of them (repeat for several clients)")
-    run.add_argument("--notebooks", default=DEFAULT_GLOB, metavar="GLOB", help=f"default: {DEFAULT_GLOB}")
-    run.add_argument("--out", default=None, metavar="DIR",
-                     help="output folder (default reports/<client>; with one client, DIR itself)")
-    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                     help="notebook parameter, parsed to its declared type (repeatable)")
-    run.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks run in parallel")
-    run.add_argument("--mode", choices=("report", "teaching"), default="report",
-                     help="report: code hidden; teaching: code shown")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    run.set_defaults(func=_cmd_run)
-
-    val = sub.add_parser("validate", help="load a client and print what was read, kept, fixed and every problem")
-    val.add_argument("--client", required=True, metavar="PATH")
-    val.set_defaults(func=_cmd_validate)
-
-    init = sub.add_parser("init-client", help="draft a client YAML from data files, marking every guess")
-    init.add_argument("files", nargs="+", metavar="FILE", help="CSV, Parquet or Excel files")
-    init.add_argument("--out", default="client.yaml", metavar="PATH")
-    init.add_argument("--name", default=None, help="client name (default: from the files' folder)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing --out file")
-    init.set_defaults(func=_cmd_init)
-
-    ren = sub.add_parser("render", help="render an executed notebook to a self-contained HTML page")
-    ren.add_argument("notebook", metavar="NOTEBOOK.ipynb")
-    ren.add_argument("--mode", choices=("report", "teaching"), default="report")
-    ren.add_argument("--out", default=None, metavar="PATH", help="default: next to the notebook")
-    ren.set_defaults(func=_cmd_render)
-
-    rec = sub.add_parser("records", help="print the records of an executed notebook or its HTML")
-    rec.add_argument("notebook", metavar="NOTEBOOK.ipynb|.html")
-    rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    rec.set_defaults(func=_cmd_records)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``cjkit`` command; returns the exit code.
-
-    Examples
-    --------
-    >>> main(["run", "--client", "no/such/client.yaml"])
-    2
-    """
-    from .params import ParameterError
-
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (UsageError, ParameterError, FileNotFoundError) as exc:
-        print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        if type(exc).__name__ in ("ClientDataError", "RecordError"):
-            print(f"cjkit {args.command}: {exc}", file=sys.stderr)
-            return 1
-        print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Table-level rules of the loader: duplicates, returns, stages, customer links, window.
 
-Column values are parsed first (:mod:`cjkit.parsing`); the rules here look at whole rows
-and across tables. Each returns :class:`~cjkit.load_report.Problem` objects; rows are
+Column values are parsed first (:mod:`cjkit.contract.parse`); the rules here look at whole rows
+and across tables. Each returns :class:`~cjkit.contract.report.Problem` objects; rows are
 only ever removed by :func:`apply_drops`, which counts every row it removes.
 """
 from __future__ import annotations
@@ -10,8 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cjkit.client import closest
-from cjkit.load_report import Problem, Source, plural, row_problem
+from cjkit.contract.report import Problem, Source, closest, plural, row_problem
 
 DROP_NOTE = "dropped (options.drop_invalid_rows is true)"
 

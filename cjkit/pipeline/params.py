@@ -11,7 +11,7 @@ marker line ``# Parameters (cjkit)`` and holds only typed, commented declaration
 The same text is read three ways: by :func:`notebook_parameters` (CLI pre-checks,
 before any kernel starts), by ``papermill --help-notebook`` (which reads
 ``name: type = default  # help`` lines) and in the kernel by
-:func:`cjkit.notebook.start`. Supported types: ``str``, ``int``, ``float``, ``bool``,
+:func:`cjkit.pipeline.notebook.start`. Supported types: ``str``, ``int``, ``float``, ``bool``,
 ``list[str]`` / ``list[int]`` / ``list[float]``, each optionally ``Optional[...]``.
 Write optional types as the quoted string ``"Optional[str]"``: papermill's reader
 cannot parse ``str | None`` and would silently leave that parameter out of its help.
@@ -25,7 +25,8 @@ import json
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -289,7 +290,7 @@ def check_value(name: str, value: Any, ptype: ParamType, *, where: str = "") -> 
     >>> check_value("top_n", "ten", parse_type("int"))
     Traceback (most recent call last):
     ...
-    cjkit.params.ParameterError: parameter 'top_n' expects int, got str 'ten'
+    cjkit.pipeline.params.ParameterError: parameter 'top_n' expects int, got str 'ten'
     """
     if ptype.check(value):
         return value
@@ -313,7 +314,7 @@ def check_parameters(declared: pd.DataFrame, given: Mapping[str, Any], *, where:
     >>> check_parameters(declared, {"clinet": "x.yaml"})
     Traceback (most recent call last):
     ...
-    cjkit.params.ParameterError: unknown parameter 'clinet' (did you mean 'client'?)
+    cjkit.pipeline.params.ParameterError: unknown parameter 'clinet' (did you mean 'client'?)
     valid parameters:
       client: str = 'demo'  # client YAML
     """

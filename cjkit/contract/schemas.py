@@ -4,7 +4,7 @@ Each schema class is the single source of truth for its table. Its attributes do
 column-name constants (``Orders.amount == "amount"``), :data:`REQUIRED_COLUMNS`,
 :data:`OPTIONAL_COLUMNS` and :data:`COLUMN_KINDS` are derived from it, and
 :func:`schema_problems` validates a loaded table lazily (every failure at once) and turns
-pandera's failure cases into :class:`~cjkit.load_report.Problem` rows in domain words.
+pandera's failure cases into :class:`~cjkit.contract.report.Problem` rows in domain words.
 
 ``kind`` (in each field's metadata) tells the loader how to parse a column:
 
@@ -30,7 +30,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
-from cjkit.load_report import Problem, Source, row_problem
+from cjkit.contract.report import Problem, Source, row_problem
 
 UTC_TS = Annotated[pd.DatetimeTZDtype, "ns", "UTC"]
 
@@ -52,7 +52,7 @@ class _Canonical(pa.DataFrameModel):
 class Customers(_Canonical):
     """One row per customer."""
 
-    customer_id: Series[str] = _id()  # duplicates: see cjkit.validate
+    customer_id: Series[str] = _id()  # duplicates: see cjkit.contract.rules
     signup_at: Optional[Series[UTC_TS]] = _f("timestamp", nullable=True)
     persona: Optional[Series[str]] = _f("category", nullable=True)
     source_channel: Optional[Series[str]] = _f("category", nullable=True)

@@ -1,6 +1,6 @@
 """What happened while a client's tables were loaded: problems, fixes and row counts.
 
-Every check of :mod:`cjkit.data` ends up here as one :class:`Problem`: an ``error`` (the
+Every check of :mod:`cjkit.contract.load` ends up here as one :class:`Problem`: an ``error`` (the
 data cannot be used as it is), a ``warning`` (usable, but worth a look) or a ``fix``
 (cjkit changed or dropped rows, and says how many). A :class:`LoadReport` collects them
 with the rows read and kept per table, so that ``rows_read == rows_kept + dropped`` holds
@@ -8,8 +8,10 @@ for every table and no row disappears without a line in the report.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,23 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     ('1 row', '12,000 rows', '2 entries')
     """
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def closest(word: object, choices: Any, *, cutoff: float = 0.6) -> str | None:
+    """The choice closest to ``word`` (case-insensitive), or None.
+
+    >>> closest("ammount", ["customer_id", "amount", "currency"])
+    'amount'
+    """
+    choices = [str(c) for c in choices]
+    lowered = {c.lower(): c for c in choices}
+    found = difflib.get_close_matches(str(word).strip().lower(), list(lowered), n=1, cutoff=cutoff)
+    return lowered[found[0]] if found else None
+
+
+def did_you_mean(word: object, choices: Any) -> str:
+    best = closest(word, choices)
+    return f" (did you mean {best!r}?)" if best else ""
 
 
 def format_value(value: object) -> str:
