@@ -62,9 +62,9 @@ class TableConfig:
     sheet: str | int | None = None
     sep: str = ","
     encoding: str = "utf-8"
-    decimal: str = "."
+    decimal: str | None = None      # None: not given in the YAML (the parser reads "." or infers)
     thousands: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None    # None: not given (the parser infers the order from the values)
 
     @property
     def format(self) -> str:
@@ -233,7 +233,8 @@ class ClientConfig:
             tables[tname] = TableConfig(
                 tname, path, {str(k): str(v) for k, v in columns.items()}, spec.get("sheet"),
                 str(spec.get("sep", ",")), str(spec.get("encoding", "utf-8")),
-                str(spec.get("decimal", ".")), spec.get("thousands"), bool(spec.get("dayfirst", False)))
+                spec.get("decimal"), spec.get("thousands"),
+                None if spec.get("dayfirst") is None else bool(spec["dayfirst"]))
         return tables
 
     @staticmethod

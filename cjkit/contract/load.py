@@ -167,10 +167,10 @@ def _parse(df: pd.DataFrame, cfg: TableConfig, src: Source, tz: str) -> tuple[pd
         elif kind == "text":
             out[col], found = parse_text(s, src, col)
         elif kind in ("timestamp", "date"):
-            out[col], found = parse_timestamps(s, src, col, tz=tz, dayfirst=cfg.dayfirst,
+            out[col], found = parse_timestamps(s, src, col, tz=tz, dayfirst=bool(cfg.dayfirst),
                                                day_only=kind == "date")
         elif kind in ("number", "count"):
-            out[col], found = parse_numbers(s, src, col, decimal=cfg.decimal,
+            out[col], found = parse_numbers(s, src, col, decimal=cfg.decimal or ".",
                                             thousands=cfg.thousands, integer=kind == "count")
         elif kind == "score":
             low, high = SCORE_RANGES[table][col]
@@ -238,9 +238,13 @@ def _window(window: Window | None, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]
     return start.tz_convert("UTC"), end.tz_convert("UTC")
 
 
-def _load(path: str | Path | ClientConfig, window: Window | None) -> ClientData:
-    config = _config(path)
-    bounds = _window(window, config.timezone)
+def read_client(config: ClientConfig) -> tuple[LoadReport, dict[str, pd.DataFrame]]:
+    """Read, parse and check every table of a client, before any analysis window.
+
+    This is the expensive part of a load and the unit the load cache stores
+    (:mod:`cjkit.contract.cache`): it depends only on the client's files and YAML.
+    ``rows_kept`` is left for :func:`finish_load` to set.
+    """
     model = _model(config)
     report = LoadReport(config.name)
     frames: dict[str, pd.DataFrame] = {}
@@ -258,19 +262,36 @@ def _load(path: str | Path | ClientConfig, window: Window | None) -> ClientData:
             report.add(found)
             frames[table] = apply_drops(frames[table], found,
                                         drop_invalid=config.options.drop_invalid_rows)
+    for table, df in frames.items():
+        canon = [c for c in canonical_columns(table) if c in df.columns]
+        frames[table] = df[canon + [c for c in df.columns if c not in canon]].reset_index(drop=True)
+    return report, frames
+
+
+def finish_load(config: ClientConfig, report: LoadReport, frames: dict[str, pd.DataFrame],
+                window: Window | None) -> ClientData:
+    """Apply the analysis window to tables from :func:`read_client` and count the rows kept."""
+    bounds = _window(window, config.timezone)
+    frames = dict(frames)
     if bounds is not None:
         for table, col in WINDOW_COLUMNS.items():
             if table in frames:
                 cfg = config.tables[table]
-                frames[table], found = within_window(
+                kept, found = within_window(
                     frames[table], Source(table, cfg.path.name, cfg.first_row), col, *bounds,
                     tz=config.timezone, day_only=table == "spend")
+                frames[table] = kept.reset_index(drop=True)
                 report.add(found)
     for table, df in frames.items():
-        canon = [c for c in canonical_columns(table) if c in df.columns]
-        frames[table] = df[canon + [c for c in df.columns if c not in canon]].reset_index(drop=True)
-        report.tables[table].rows_kept = len(frames[table])
-    return ClientData(config=config, model=model, report=report, tables=frames)
+        report.tables[table].rows_kept = len(df)
+    return ClientData(config=config, model=_model(config), report=report, tables=frames)
+
+
+def _load(path: str | Path | ClientConfig, window: Window | None) -> ClientData:
+    config = _config(path)
+    _window(window, config.timezone)  # a malformed window fails before any file is read
+    report, frames = read_client(config)
+    return finish_load(config, report, frames, window)
 
 
 def validate_client(path: str | Path | ClientConfig, *, window: Window | None = None) -> LoadReport:
