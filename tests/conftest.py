@@ -10,6 +10,7 @@ The hand-made ``acme`` client (see :func:`write_client`) has these planted facts
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,14 @@ def write_client(folder: Path, *, name: str = "acme", title: str = "Acme <b>Co</
     path = folder / "client.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_load_cache(tmp_path_factory):
+    """Each test worker gets its own load cache (kernels inherit the variable), never ~/.cache."""
+    os.environ["CJKIT_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "cjkit-cache")
+    os.environ.pop("CJKIT_NO_CACHE", None)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,7 @@ class ClientData:
     model: Any
     report: LoadReport
     tables: dict[str, pd.DataFrame]
+    from_cache: bool = False  # the checked tables came from the load cache (cjkit.contract.cache)
 
     name = property(lambda self: self.config.name)
     title = property(lambda self: self.config.title)
@@ -269,7 +270,7 @@ def read_client(config: ClientConfig) -> tuple[LoadReport, dict[str, pd.DataFram
 
 
 def finish_load(config: ClientConfig, report: LoadReport, frames: dict[str, pd.DataFrame],
-                window: Window | None) -> ClientData:
+                window: Window | None, *, from_cache: bool = False) -> ClientData:
     """Apply the analysis window to tables from :func:`read_client` and count the rows kept."""
     bounds = _window(window, config.timezone)
     frames = dict(frames)
@@ -284,17 +285,20 @@ def finish_load(config: ClientConfig, report: LoadReport, frames: dict[str, pd.D
                 report.add(found)
     for table, df in frames.items():
         report.tables[table].rows_kept = len(df)
-    return ClientData(config=config, model=_model(config), report=report, tables=frames)
+    return ClientData(config=config, model=_model(config), report=report, tables=frames, from_cache=from_cache)
 
 
-def _load(path: str | Path | ClientConfig, window: Window | None) -> ClientData:
+def _load(path: str | Path | ClientConfig, window: Window | None, cache: bool) -> ClientData:
+    from cjkit.contract.cache import cached_read
+
     config = _config(path)
     _window(window, config.timezone)  # a malformed window fails before any file is read
-    report, frames = read_client(config)
-    return finish_load(config, report, frames, window)
+    report, frames, hit = cached_read(config, read_client, use_cache=cache)
+    return finish_load(config, report, frames, window, from_cache=hit)
 
 
-def validate_client(path: str | Path | ClientConfig, *, window: Window | None = None) -> LoadReport:
+def validate_client(path: str | Path | ClientConfig, *, window: Window | None = None,
+                    cache: bool = True) -> LoadReport:
     """Check a client's files and return the :class:`LoadReport`.
 
     Never raises for problems in the data (they are in the report); raises
@@ -311,10 +315,11 @@ def validate_client(path: str | Path | ClientConfig, *, window: Window | None = 
     >>> report.ok, report.errors[0].message
     (False, "orders: required column 'amount' is missing; closest column in orders.csv is 'ammount'")
     """
-    return _load(path, window).report
+    return _load(path, window, cache).report
 
 
-def load_client(path: str | Path | ClientConfig, *, window: Window | None = None) -> ClientData:
+def load_client(path: str | Path | ClientConfig, *, window: Window | None = None,
+                cache: bool = True) -> ClientData:
     """Load a client's tables, validated and in canonical form.
 
     Parameters
@@ -325,12 +330,16 @@ def load_client(path: str | Path | ClientConfig, *, window: Window | None = None
         Keep only events, orders, surveys and spend with ``start <= time < end``; naive
         bounds (``"2024-01-01"``) are read in the client timezone. Rows left out are
         counted in the report.
+    cache : bool
+        Read the checked tables from the load cache when the client's files, YAML and the
+        kit are unchanged, and store them there after a fresh read (see
+        :mod:`cjkit.contract.cache`; ``CJKIT_NO_CACHE=1`` turns it off everywhere).
 
     Returns
     -------
     ClientData
         ``.customers``, ``.events``, ``.orders``, ``.surveys``, ``.spend`` (None when the
-        client lacks the table), ``.report``, ``.model``, ``.config``.
+        client lacks the table), ``.report``, ``.model``, ``.config``, ``.from_cache``.
 
     Raises
     ------
@@ -351,7 +360,7 @@ def load_client(path: str | Path | ClientConfig, *, window: Window | None = None
     0 2024-01-05 09:00:00+00:00    10.5      False
     1 2024-01-05 23:00:00+00:00    -3.0       True
     """
-    data = _load(path, window)
+    data = _load(path, window, cache)
     if not data.report.ok:
         raise ClientDataError(data.report)
     return data

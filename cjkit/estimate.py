@@ -1,0 +1,252 @@
+"""The one result type for a number with uncertainty: :class:`Estimate`.
+
+Every share and rate the kit reports is an :class:`Estimate`: the value, what it was
+computed from (numerator, denominator, n), a confidence interval with its level and
+method, and a unit. It prints the way reports show it::
+
+    62.1% (95% CI 58.0-66.1%, n = 600)
+
+Tables carry estimates as plain columns so they stay ordinary DataFrames: an estimate
+column ``x`` has its interval in ``x_ci_low`` and ``x_ci_high`` (for a column named
+``value``: ``ci_low`` and ``ci_high``). :func:`add_proportion` adds such a trio;
+:func:`estimates_in` reads a table back as :class:`Estimate` objects, and the kit's table
+style (:mod:`cjkit.display`) shows each trio as one "62.1% (95% CI 58.0-66.1%)" column.
+
+Proportions use the Wilson score interval (statsmodels' ``proportion_confint``), which
+stays inside 0-1 and behaves at 0 and n successes, unlike the normal approximation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Estimate", "proportion_ci", "add_proportion", "ci_columns", "estimates_in", "format_number"]
+
+#: units shown as a percentage (the value is a proportion between 0 and 1)
+PERCENT_UNITS = frozenset({"share"})
+
+
+def format_number(value: float | None, unit: str | None = None, *, digits: int = 1) -> str:
+    """A number the way the kit's tables and pages show it.
+
+    Shares as percentages, large numbers with thousands separators, missing as blank.
+
+    Examples
+    --------
+    >>> format_number(0.62125, "share"), format_number(1234.5), format_number(41.66, "points")
+    ('62.1%', '1,234', '41.7 points')
+    >>> format_number(None), format_number(3)
+    ('', '3')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if unit in PERCENT_UNITS:
+        return f"{value * 100:.{digits}f}%"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        text = f"{value:,}"
+    elif abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.{digits}f}" if value != int(value) else f"{int(value):,}"
+    return f"{text} {unit}" if unit else text
+
+
+def _bare(value: float | None, unit: str | None, digits: int) -> str:
+    """A bound of an interval: a percentage without its sign repeated, or a plain number."""
+    if value is None:
+        return ""
+    return f"{value * 100:.{digits}f}" if unit in PERCENT_UNITS else f"{value:,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with what it was computed from and its confidence interval.
+
+    Attributes
+    ----------
+    value : float or None
+        The estimate (a proportion between 0 and 1 when ``unit`` is ``"share"``).
+    numerator, denominator : float, optional
+        What ``value`` was computed from, when it is a ratio.
+    n : int, optional
+        Number of units observed (customers, answers, orders...).
+    ci_low, ci_high : float, optional
+        Bounds of the confidence interval at ``level`` (None when there is none).
+    level : float
+        Confidence level of the interval, 0.95 by default.
+    method : str
+        How the interval was computed: ``"wilson"``, ``"normal"``, ``"bootstrap"``... or
+        ``""`` when there is no interval.
+    unit : str, optional
+        ``"share"`` (shown as a percentage), or a unit written after the number.
+
+    Examples
+    --------
+    >>> e = Estimate.proportion(372, 600)
+    >>> print(e)
+    62.0% (95% CI 58.1-65.8%, n = 600)
+    >>> round(e.value, 3), e.numerator, e.denominator, e.method
+    (0.62, 372, 600, 'wilson')
+    >>> Estimate.from_dict(e.to_dict()) == e
+    True
+    """
+
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    n: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    level: float = 0.95
+    method: str = ""
+    unit: str | None = "share"
+
+    @classmethod
+    def proportion(cls, successes: int, trials: int, *, level: float = 0.95, method: str = "wilson",
+                   unit: str = "share") -> Estimate:
+        """The share ``successes / trials`` with its confidence interval (Wilson by default).
+
+        ``method`` is any method of statsmodels' ``proportion_confint`` (``"wilson"``,
+        ``"normal"``, ``"beta"`` for Clopper-Pearson, ``"agresti_coull"``, ``"jeffreys"``).
+        With no trials the value and the interval are None.
+
+        Examples
+        --------
+        >>> Estimate.proportion(0, 20).ci_high  # Wilson: a real upper bound at 0 successes
+        0.16112515...
+        >>> Estimate.proportion(0, 0).value is None
+        True
+        """
+        successes, trials = int(successes), int(trials)
+        if not 0 <= successes <= trials:
+            raise ValueError(f"a proportion needs 0 <= successes <= trials, got {successes} of {trials}")
+        if trials == 0:
+            return cls(None, successes, trials, 0, level=level, method=method, unit=unit)
+        low, high = proportion_ci(np.array([successes]), np.array([trials]), level=level, method=method)
+        return cls(successes / trials, successes, trials, trials, float(low[0]), float(high[0]),
+                   level, method, unit)
+
+    def __float__(self) -> float:
+        return math.nan if self.value is None else float(self.value)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, *, digits: int = 1, show_n: bool = True) -> str:
+        """``"62.1% (95% CI 58.0-66.1%, n = 600)"``; parts that are missing are left out.
+
+        Examples
+        --------
+        >>> Estimate(41.7, n=250, ci_low=35.0, ci_high=48.3, method="normal", unit="points").format()
+        '41.7 points (95% CI 35.0-48.3, n = 250)'
+        >>> Estimate(0.5).format()
+        '50.0%'
+        """
+        if self.value is None:
+            text = "n/a"
+        else:
+            text = _bare(self.value, self.unit, digits) + ("%" if self.unit in PERCENT_UNITS else "")
+            text += f" {self.unit}" if self.unit and self.unit not in PERCENT_UNITS else ""
+        parts = []
+        if self.ci_low is not None and self.ci_high is not None:
+            sign = "%" if self.unit in PERCENT_UNITS else ""
+            parts.append(f"{self.level * 100:.0f}% CI {_bare(self.ci_low, self.unit, digits)}-"
+                         f"{_bare(self.ci_high, self.unit, digits)}{sign}")
+        if show_n and self.n is not None:
+            parts.append(f"n = {self.n:,}")
+        return f"{text} ({', '.join(parts)})" if parts else text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (what :func:`cjkit.record` stores)."""
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate:
+        """The inverse of :meth:`to_dict` (unknown keys are an error)."""
+        return cls(**data)
+
+
+def proportion_ci(successes: Any, trials: Any, *, level: float = 0.95,
+                  method: str = "wilson") -> tuple[np.ndarray, np.ndarray]:
+    """Confidence bounds of ``successes / trials``, element-wise (NaN where ``trials`` is 0).
+
+    Examples
+    --------
+    >>> low, high = proportion_ci([372, 0], [600, 0])
+    >>> low.round(4).tolist()[0], high.round(4).tolist()[0], bool(np.isnan(low[1]))
+    (0.5805, 0.658, True)
+    """
+    from statsmodels.stats.proportion import proportion_confint  # ~1 s import: only when used
+
+    k = np.asarray(successes, dtype="float64")
+    n = np.asarray(trials, dtype="float64")
+    low = np.full(k.shape, np.nan)
+    high = np.full(k.shape, np.nan)
+    ok = n > 0
+    if ok.any():
+        lo, hi = proportion_confint(k[ok], n[ok], alpha=1 - level, method=method)
+        low[ok], high[ok] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+    return low, high
+
+
+def ci_columns(column: str) -> tuple[str, str]:
+    """Names of the interval columns of estimate column ``column``.
+
+    >>> ci_columns("reached_share"), ci_columns("value")
+    (('reached_share_ci_low', 'reached_share_ci_high'), ('ci_low', 'ci_high'))
+    """
+    return ("ci_low", "ci_high") if column == "value" else (f"{column}_ci_low", f"{column}_ci_high")
+
+
+def add_proportion(frame: pd.DataFrame, column: str, successes: Any, trials: Any, *, level: float = 0.95,
+                   method: str = "wilson") -> pd.DataFrame:
+    """``frame`` with the share ``successes / trials`` as ``column`` and its interval columns.
+
+    The share is NaN (not 0) where ``trials`` is 0. ``frame.attrs["units"]`` records the
+    column as a share, so the table style shows it as a percentage.
+
+    Examples
+    --------
+    >>> t = add_proportion(pd.DataFrame({"stage": ["a", "b"]}), "share", [6, 2], [10, 10])
+    >>> t.round(3).values.tolist()
+    [['a', 0.6, 0.313, 0.832], ['b', 0.2, 0.057, 0.51]]
+    """
+    k = np.asarray(successes, dtype="float64")
+    n = np.broadcast_to(np.asarray(trials, dtype="float64"), k.shape)
+    low, high = proportion_ci(k, n, level=level, method=method)
+    out = frame.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[column] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    lo_col, hi_col = ci_columns(column)
+    out[lo_col], out[hi_col] = low, high
+    out.attrs = {**frame.attrs, "units": {**frame.attrs.get("units", {}), column: "share"},
+                 "ci": {**frame.attrs.get("ci", {}), column: {"level": level, "method": method}}}
+    return out
+
+
+def estimates_in(frame: pd.DataFrame, column: str, *, n: str | None = None, numerator: str | None = None,
+                 denominator: str | None = None) -> list[Estimate]:
+    """The estimate column ``column`` of a table as :class:`Estimate` objects, row by row.
+
+    Examples
+    --------
+    >>> t = add_proportion(pd.DataFrame({"k": [6], "n": [10]}), "share", [6], [10])
+    >>> print(estimates_in(t, "share", n="n", numerator="k", denominator="n")[0])
+    60.0% (95% CI 31.3-83.2%, n = 10)
+    """
+    lo_col, hi_col = ci_columns(column)
+    unit = frame.attrs.get("units", {}).get(column)
+    ci = frame.attrs.get("ci", {}).get(column, {})
+    def column_values(name: str | None) -> list[Any]:
+        if name is None or name not in frame:
+            return [None] * len(frame)
+        return [None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in frame[name]]
+
+    level, method = ci.get("level", 0.95), ci.get("method", "wilson" if lo_col in frame else "")
+    rows = zip(*(column_values(c) for c in (column, numerator, denominator, n, lo_col, hi_col)))
+    out = [Estimate(*row, level=level, method=method, unit=unit) for row in rows]
+    return out
