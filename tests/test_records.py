@@ -71,7 +71,8 @@ def test_bundle_escapes_client_text_and_round_trips_through_html():
     assert bundle["text/plain"] == f'Top "campaign" <i>: {XSS} &'
     back = records_from_html("<html><body>" + bundle["text/html"] + "</body></html>", notebook="nb")
     assert back.iloc[0].to_dict() == {"notebook": "nb", "name": "campaign", "value": XSS, "unit": "&",
-                                      "label": 'Top "campaign" <i>', "headline": False, "kind": "text"}
+                                      "label": 'Top "campaign" <i>', "headline": False, "kind": "text",
+                                      "estimate": None}
 
 
 def _nb_with(*recs: tuple[int, dict]) -> nbformat.NotebookNode:

@@ -1,4 +1,4 @@
-"""Notebook parameters: the typed ``# Parameters (cjkit)`` cell, read and checked.
+"""What a notebook declares, read without a kernel: its parameters and the tables it needs.
 
 Every notebook has exactly one code cell tagged ``parameters``. It starts with the
 marker line ``# Parameters (cjkit)`` and holds only typed, commented declarations::
@@ -15,11 +15,18 @@ before any kernel starts), by ``papermill --help-notebook`` (which reads
 ``list[str]`` / ``list[int]`` / ``list[float]``, each optionally ``Optional[...]``.
 Write optional types as the quoted string ``"Optional[str]"``: papermill's reader
 cannot parse ``str | None`` and would silently leave that parameter out of its help.
+
+The tables a notebook needs are declared once, in its start cell, as a literal::
+
+    data = cjkit.notebook.start(globals(), needs=("events", "orders"))
+
+:func:`notebook_needs` reads that literal from the file, so ``cjkit run`` decides whether a
+client can run the notebook before any kernel starts; in a kernel, ``start()`` uses the
+same argument.
 """
 from __future__ import annotations
 
 import ast
-import difflib
 import io
 import json
 import tokenize
@@ -30,12 +37,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from cjkit.contract.report import closest
+
 if TYPE_CHECKING:  # nbformat costs ~1 s to import: only the file readers load it
     import nbformat
 
 __all__ = [
     "MARKER", "ParameterError", "ParamType", "parse_type", "parse_parameters_source",
-    "notebook_parameters", "parse_cli_value", "check_value", "check_parameters",
+    "notebook_parameters", "notebook_needs", "parse_cli_value", "check_value", "check_parameters",
 ]
 
 #: First line of every parameters cell.
@@ -222,6 +231,68 @@ def notebook_parameters(path: str | Path | nbformat.NotebookNode) -> pd.DataFram
     return table
 
 
+def _start_calls(source: str) -> list[ast.Call]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and ((isinstance(node.func, ast.Attribute) and node.func.attr == "start")
+                 or (isinstance(node.func, ast.Name) and node.func.id == "start"))
+            and node.args and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name) and node.args[0].func.id == "globals"]
+
+
+def notebook_needs(path: str | Path | nbformat.NotebookNode) -> tuple[str, ...]:
+    """The tables a notebook needs: the literal ``needs=`` of its ``start(globals(), ...)`` call.
+
+    A notebook without a start call, or whose call has no ``needs``, needs no table.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'import cjkit\\n\\ndata = cjkit.notebook.start(globals(), needs=("events", "orders"))')])
+    >>> notebook_needs(nb)
+    ('events', 'orders')
+    >>> nb.cells[0].source = "data = cjkit.notebook.start(globals(), needs=my_tables)"
+    >>> notebook_needs(nb)
+    Traceback (most recent call last):
+    ...
+    cjkit.pipeline.params.ParameterError: notebook: write needs= as a literal tuple of table names, e.g. needs=("events", "orders"), so that cjkit run can read it without a kernel
+    """
+    import nbformat
+
+    from cjkit.contract.report import did_you_mean
+    from cjkit.contract.schemas import TABLES
+
+    if isinstance(path, nbformat.NotebookNode):
+        nb, where = path, "notebook"
+    else:
+        nb, where = nbformat.read(str(path), as_version=4), Path(path).name
+    calls = [call for cell in nb.cells if cell.cell_type == "code" for call in _start_calls(cell.source)]
+    if len(calls) > 1:
+        raise ParameterError(f"{where}: cjkit.notebook.start(globals(), ...) is called {len(calls)} times; "
+                             "call it once, in the cell after the parameters")
+    keyword = next((k for k in calls[0].keywords if k.arg == "needs"), None) if calls else None
+    if keyword is None:
+        return ()
+    try:
+        needs = ast.literal_eval(keyword.value)
+    except ValueError:
+        needs = None
+    if isinstance(needs, str):
+        needs = (needs,)
+    if not isinstance(needs, (tuple, list)) or not all(isinstance(t, str) for t in needs):
+        raise ParameterError(f"{where}: write needs= as a literal tuple of table names, e.g. "
+                             'needs=("events", "orders"), so that cjkit run can read it without a kernel')
+    unknown = [t for t in needs if t not in TABLES]
+    if unknown:
+        raise ParameterError(f"{where}: needs= names an unknown table {unknown[0]!r}"
+                             f"{did_you_mean(unknown[0], TABLES)}; tables are {', '.join(TABLES)}")
+    return tuple(needs)
+
+
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
@@ -323,8 +394,8 @@ def check_parameters(declared: pd.DataFrame, given: Mapping[str, Any], *, where:
     if unknown:
         parts = []
         for n in unknown:
-            close = difflib.get_close_matches(n, names, n=1, cutoff=0.5)
-            parts.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            close = closest(n, names, cutoff=0.5)
+            parts.append(f"{n!r}" + (f" (did you mean {close!r}?)" if close else ""))
         label = "parameter" if len(unknown) == 1 else "parameters"
         raise ParameterError(f"{where}unknown {label} {', '.join(parts)}\n{_describe(declared)}")
     types = dict(zip(declared["name"], declared["type"]))

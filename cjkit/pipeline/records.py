@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cjkit.estimate import Estimate
+
 if TYPE_CHECKING:  # nbformat costs ~1 s to import: only the file readers load it
     import nbformat
 
@@ -33,8 +35,9 @@ __all__ = [
 MIME_TYPE = "application/vnd.cjkit.record+json"
 #: Largest table a record may hold.
 MAX_TABLE_ROWS = 200
-KINDS = ("number", "text", "table", "figure", "bool")
-COLUMNS = ["notebook", "name", "value", "unit", "label", "headline", "kind"]
+KINDS = ("number", "estimate", "text", "table", "figure", "bool")
+#: columns of a records table; ``estimate`` holds an :class:`~cjkit.estimate.Estimate` or None
+COLUMNS = ["notebook", "name", "value", "unit", "label", "headline", "kind", "estimate"]
 
 
 class RecordError(ValueError):
@@ -80,7 +83,9 @@ def make_record(name: str, value: Any, *, unit: str | None = None, label: str | 
 
     Numbers become int or float (NaN becomes None), numpy scalars Python ones, a
     DataFrame or Series of at most 200 rows ``{"columns": [...], "data": [[...]]}``;
-    a matplotlib Figure or a string with ``kind="figure"`` a figure id.
+    a matplotlib Figure or a string with ``kind="figure"`` a figure id. An
+    :class:`~cjkit.estimate.Estimate` keeps its value as the record's value (so tables of
+    results stay numeric) and everything else under ``"estimate"``.
 
     Examples
     --------
@@ -88,13 +93,21 @@ def make_record(name: str, value: Any, *, unit: str | None = None, label: str | 
     12
     >>> make_record("top", pd.DataFrame({"channel": ["email"], "n": [3]}))["value"]
     {'columns': ['channel', 'n'], 'data': [['email', 3]]}
+    >>> rec = make_record("reach", Estimate.proportion(3, 4))
+    >>> rec["value"], rec["kind"], rec["unit"], rec["estimate"]["ci_low"]
+    (0.75, 'estimate', 'share', 0.3006...)
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise RecordError(f"record name {name!r} must be an identifier such as 'nps' or 'stage_sizes'")
     if kind is not None and kind not in KINDS:
         raise RecordError(f"record {name!r}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    extra: dict[str, Any] = {}
     if hasattr(value, "savefig") and hasattr(value, "axes"):  # a matplotlib Figure
         value, kind = value.get_label() or name, "figure"
+    if isinstance(value, Estimate):
+        extra = {"estimate": value.to_dict()}
+        unit = unit if unit is not None else value.unit
+        value, kind = value.value, "estimate"
     if isinstance(value, pd.Series):
         value = value.to_frame()
     if isinstance(value, pd.DataFrame):
@@ -114,16 +127,19 @@ def make_record(name: str, value: Any, *, unit: str | None = None, label: str | 
         )
     if kind == "figure" and not isinstance(value, str):
         raise RecordError(f"record {name!r}: a figure record holds the figure's id (a string)")
+    if kind == "estimate" and not extra:
+        raise RecordError(f"record {name!r}: kind 'estimate' needs an Estimate value")
     kind = kind or guessed
     return {"name": name, "value": value, "unit": unit, "label": label or name,
-            "headline": bool(headline), "kind": kind}
+            "headline": bool(headline), "kind": kind, **extra}
 
 
-def format_value(value: Any, kind: str, unit: str | None = None) -> str:
-    """Short display text of a record value (tables as their shape).
+def format_value(value: Any, kind: str, unit: str | None = None, estimate: Any = None) -> str:
+    """Short display text of a record value (tables as their shape, estimates with their CI).
 
     A number whose unit is ``share`` (a proportion between 0 and 1) is shown as a percent;
-    the recorded value stays the proportion.
+    the recorded value stays the proportion. ``estimate`` is the record's estimate (an
+    :class:`~cjkit.estimate.Estimate` or its dict).
 
     Examples
     --------
@@ -131,7 +147,12 @@ def format_value(value: Any, kind: str, unit: str | None = None) -> str:
     ('1,235 EUR', '0.4123')
     >>> format_value(0.0612, "number", "share")
     '6.1%'
+    >>> format_value(0.75, "estimate", "share", {"value": 0.75, "n": 4, "ci_low": 0.3, "ci_high": 0.954})
+    '75.0% (95% CI 30.0-95.4%, n = 4)'
     """
+    if kind == "estimate" and estimate is not None:
+        est = estimate if isinstance(estimate, Estimate) else Estimate.from_dict(estimate)
+        return est.format()
     if unit == "share" and kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:.1%}"
     if kind == "table":
@@ -150,7 +171,7 @@ def format_value(value: Any, kind: str, unit: str | None = None) -> str:
 
 
 def _shown(rec: dict[str, Any]) -> str:
-    return f"{rec['label']}: {format_value(rec['value'], rec['kind'], rec['unit'])}"
+    return f"{rec['label']}: {format_value(rec['value'], rec['kind'], rec['unit'], rec.get('estimate'))}"
 
 
 def record_bundle(rec: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +251,7 @@ def _frame(found: list[tuple[dict[str, Any], str]], notebook: str) -> pd.DataFra
         seen[rec["name"]] = where
         rows.append({"notebook": notebook, **{k: rec.get(k) for k in COLUMNS[1:]}})
         rows[-1]["value"] = record_value(rec)
+        rows[-1]["estimate"] = Estimate.from_dict(rec["estimate"]) if rec.get("estimate") else None
     out = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
     return out.astype({"headline": bool}) if len(out) else out
 
@@ -237,7 +259,7 @@ def _frame(found: list[tuple[dict[str, Any], str]], notebook: str) -> pd.DataFra
 def records_from_notebook(nb: nbformat.NotebookNode, *, notebook: str) -> pd.DataFrame:
     """All records of an executed notebook object, in output order.
 
-    Returns DataFrame[notebook, name, value, unit, label, headline, kind].
+    Returns DataFrame[notebook, name, value, unit, label, headline, kind, estimate].
     """
     found = []
     for index, cell in enumerate(nb.cells):
@@ -280,7 +302,7 @@ def records_from_html(text: str, *, notebook: str) -> pd.DataFrame:
 def read_records(path: str | Path) -> pd.DataFrame:
     """Read every record from an executed ``.ipynb`` or an exported ``.html`` file.
 
-    Returns DataFrame[notebook, name, value, unit, label, headline, kind] with the
+    Returns DataFrame[notebook, name, value, unit, label, headline, kind, estimate] with the
     notebook's file stem in ``notebook``. Raises :class:`RecordError` when a notebook
     recorded the same name twice.
     """
