@@ -101,9 +101,11 @@ def formatted(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         series = frame[col]
         unit = _unit_of(frame, name)
         lo, hi = ci_columns(name)
+        units = [u if isinstance(u, str) else None for u in row_units] if row_units is not None and name == "value" \
+            else [unit] * len(frame)
         if lo in frame.columns and hi in frame.columns:
             hidden |= {lo, hi}
-            columns[name] = [_interval(v, a, b, unit) for v, a, b in zip(series, frame[lo], frame[hi])]
+            columns[name] = [_interval(v, a, b, u) for v, a, b, u in zip(series, frame[lo], frame[hi], units)]
         elif row_units is not None and name == "value":
             columns[name] = [_cell(v, u if isinstance(u, str) else None) for v, u in zip(series, row_units)]
         else:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cjkit.estimate import Estimate
+
 if TYPE_CHECKING:  # pragma: no cover
     from cjkit.contract.load import ClientData
 
@@ -22,18 +24,27 @@ LINK_TARGET = 0.99      # share of rows whose customer_id is in the customers ta
 OVERLAP_TARGET = 0.80   # common period / whole period across the dated tables
 
 
-def _check(rule: str, check: str, value: float | int | None, target: str, ok: bool | None) -> dict:
+COLUMNS = ["rule", "check", "value", "unit", "ci_low", "ci_high", "n", "target", "verdict"]
+
+
+def _check(rule: str, check: str, value: float | int | None, target: str, ok: bool | None, *,
+           unit: str = "count", est: Estimate | None = None) -> dict:
+    """One row; a share of counts comes as an Estimate (with its Wilson interval)."""
     verdict = "n/a" if ok is None else ("pass" if ok else "review")
-    return {"rule": rule, "check": check, "value": value, "target": target, "verdict": verdict}
+    if est is not None:
+        value, unit = est.value, "share"
+    return {"rule": rule, "check": check, "value": value, "unit": unit,
+            "ci_low": est.ci_low if est else None, "ci_high": est.ci_high if est else None,
+            "n": est.n if est else None, "target": target, "verdict": verdict}
 
 
 def _quality(summary: pd.DataFrame, findings: pd.DataFrame) -> list[dict]:
     read, kept = int(summary["rows_read"].sum()), int(summary["rows_kept"].sum())
-    share = kept / read if read else None
+    share = Estimate.proportion(kept, read)
     errors, warnings = int(summary["errors"].sum()), int(summary["warnings"].sum())
     return [
-        _check("Quality", "share of rows kept after validation", share,
-               f">= {KEEP_TARGET:.0%}", None if share is None else share >= KEEP_TARGET),
+        _check("Quality", "share of rows kept after validation", None,
+               f">= {KEEP_TARGET:.0%}", None if share.value is None else share.value >= KEEP_TARGET, est=share),
         _check("Quality", "validation errors", errors, "0", errors == 0),
         _check("Quality", "warnings to review", warnings, "0", warnings == 0),
         _check("Quality", "kinds of fix applied while loading (see the load report)",
@@ -48,9 +59,9 @@ def _comparable(tables: dict[str, pd.DataFrame]) -> list[dict]:
         table = tables.get(name)
         if table is None or customers is None or table.empty:
             continue
-        share = float(table["customer_id"].isin(customers["customer_id"]).mean())
-        rows.append(_check("Comparable", f"{name} rows linked to a known customer", share,
-                           f">= {LINK_TARGET:.0%}", share >= LINK_TARGET))
+        share = Estimate.proportion(int(table["customer_id"].isin(customers["customer_id"]).sum()), len(table))
+        rows.append(_check("Comparable", f"{name} rows linked to a known customer", None,
+                           f">= {LINK_TARGET:.0%}", share.value >= LINK_TARGET, est=share))
     spans = {name: (t[col].min(), t[col].max()) for name, col in TIME_COLUMNS.items()
              if (t := tables.get(name)) is not None and col in t and t[col].notna().any()}
     spans.pop("customers", None)  # sign-up dates legitimately start long before activity
@@ -59,8 +70,8 @@ def _comparable(tables: dict[str, pd.DataFrame]) -> list[dict]:
         hi = min(s[1] for s in spans.values())
         whole = max(s[1] for s in spans.values()) - min(s[0] for s in spans.values())
         overlap = max((hi - lo) / whole, 0.0) if whole > pd.Timedelta(0) else 1.0
-        rows.append(_check("Comparable", "common period of the dated tables", float(overlap),
-                           f">= {OVERLAP_TARGET:.0%}", overlap >= OVERLAP_TARGET))
+        rows.append(_check("Comparable", "common period of the dated tables", float(overlap),  # of durations: no CI
+                           f">= {OVERLAP_TARGET:.0%}", overlap >= OVERLAP_TARGET, unit="share"))
     orders = tables.get("orders")
     if orders is not None and "currency" in orders:
         n = int(orders["currency"].nunique())
@@ -74,12 +85,13 @@ def _qual_quant(tables: dict[str, pd.DataFrame]) -> list[dict]:
     comments = None
     if surveys is not None and "comment" in surveys:
         text = surveys["comment"].astype("string").str.strip()
-        comments = float((text.notna() & text.ne("")).mean()) if len(surveys) else 0.0
+        comments = Estimate.proportion(int((text.notna() & text.ne("")).sum()), len(surveys))
+    ok = None if comments is None else bool(comments.numerator)
     return [
         _check("Qualitative + Quantitative", "behavioural tables (events, orders, spend)",
                len(quantitative), ">= 1", len(quantitative) >= 1),
         _check("Qualitative + Quantitative", "survey answers with a written comment",
-               comments, "> 0%", None if comments is None else comments > 0),
+               None, "> 0%", ok, unit="share", est=comments),
     ]
 
 
@@ -95,10 +107,15 @@ def qcq_checks(data: ClientData) -> pd.DataFrame:
     -------
     DataFrame
         One row per check: ``rule`` (Quality, Comparable, Qualitative + Quantitative),
-        ``check``, ``value``, ``target``, ``verdict`` ("pass", "review", or "n/a" when the
-        client lacks the tables a check needs or the check is informative only).
+        ``check``, ``value``, ``unit`` ("share" or "count"), ``ci_low`` / ``ci_high`` / ``n``
+        (the 95% Wilson interval of a share of counted rows), ``target``, ``verdict``
+        ("pass", "review", or "n/a" when the client lacks the tables a check needs or the
+        check is informative only).
     """
     tables = {name: t for name, t in data.tables.items() if t is not None}
     report = data.report
     rows = _quality(report.summary_frame(), report.to_frame()) + _comparable(tables) + _qual_quant(tables)
-    return pd.DataFrame(rows, columns=["rule", "check", "value", "target", "verdict"])
+    out = pd.DataFrame(rows, columns=COLUMNS).astype({"value": "float64", "ci_low": "float64", "ci_high": "float64",
+                                                      "n": "Int64"})
+    out.attrs["units"] = {}  # per row: the table style reads the unit column
+    return out

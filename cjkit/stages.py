@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cjkit.estimate import add_proportion
 from cjkit.journey import JourneyLookupError, JourneyModel, ModelKey, _require, get_model
 
 __all__ = ["furthest_stage", "stage_counts"]
@@ -55,19 +56,23 @@ def stage_counts(furthest: pd.DataFrame, model: ModelKey, *, stage_col: str = "s
 
     Returns ``stage`` (id), ``name``, ``customers`` (furthest stage is this one), ``share``,
     ``reached`` (furthest stage is this one or a later one: the funnel view) and
-    ``reached_share``. Shares divide by all customers in ``furthest``: customers with no
+    ``reached_share``, each share with its 95% Wilson interval (``share_ci_low``,
+    ``share_ci_high``, ``reached_share_ci_low``, ``reached_share_ci_high``; see
+    :mod:`cjkit.estimate`). Shares divide by all customers in ``furthest``: customers with no
     stage lower the shares instead of vanishing.
 
     >>> furthest = pd.DataFrame({"customer_id": ["a", "b", "c"],
     ...                          "stage": ["onboarding", "acquisition", "onboarding"]})
-    >>> stage_counts(furthest, "six_stage")
-             stage        name  customers     share  reached  reached_share
-    0    awareness   Awareness          0  0.000000        3       1.000000
-    1  acquisition Acquisition          1  0.333333        3       1.000000
-    2   onboarding  Onboarding          2  0.666667        2       0.666667
-    3   engagement  Engagement          0  0.000000        0       0.000000
-    4    retention   Retention          0  0.000000        0       0.000000
-    5     advocacy    Advocacy          0  0.000000        0       0.000000
+    >>> stage_counts(furthest, "six_stage")[["stage", "customers", "share", "reached", "reached_share"]]
+             stage  customers     share  reached  reached_share
+    0    awareness          0  0.000000        3       1.000000
+    1  acquisition          1  0.333333        3       1.000000
+    2   onboarding          2  0.666667        2       0.666667
+    3   engagement          0  0.000000        0       0.000000
+    4    retention          0  0.000000        0       0.000000
+    5     advocacy          0  0.000000        0       0.000000
+    >>> stage_counts(furthest, "six_stage")[["reached_share_ci_low", "reached_share_ci_high"]].iloc[2].round(3).tolist()
+    [0.208, 0.939]
     """
     m = get_model(model)
     _require(furthest, [stage_col], "furthest-stage")
@@ -75,7 +80,8 @@ def stage_counts(furthest: pd.DataFrame, model: ModelKey, *, stage_col: str = "s
     counts = np.bincount(pos[pos >= 0], minlength=len(m.stages)).astype(np.int64)
     reached = counts[::-1].cumsum()[::-1]
     n = len(furthest)
-    return pd.DataFrame({"stage": pd.Categorical(m.stage_ids, categories=m.stage_ids, ordered=True),
-                         "name": list(m.stage_names), "customers": counts,
-                         "share": counts / n if n else np.nan,
-                         "reached": reached, "reached_share": reached / n if n else np.nan})
+    out = pd.DataFrame({"stage": pd.Categorical(m.stage_ids, categories=m.stage_ids, ordered=True),
+                        "name": list(m.stage_names), "customers": counts})
+    out = add_proportion(out, "share", counts, n)
+    out["reached"] = reached
+    return add_proportion(out, "reached_share", reached, n)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cjkit.estimate import add_proportion
+
 PHASES = ("before", "during", "after")
 _PHASE_DTYPE = pd.CategoricalDtype(list(PHASES), ordered=True)
 
@@ -102,8 +104,9 @@ def touchpoint_volumes(
     Returns
     -------
     DataFrame
-        ``phase``, ``<by>``, ``events``, ``customers``, ``share`` (of the phase's events),
-        sorted by phase then events descending (phases with no events are absent).
+        ``phase``, ``<by>``, ``events``, ``customers``, ``share`` (of the phase's events, with
+        its 95% Wilson interval in ``share_ci_low`` / ``share_ci_high``), sorted by phase then
+        events descending (phases with no events are absent).
 
     Examples
     --------
@@ -120,5 +123,5 @@ def touchpoint_volumes(
     out = (frame.groupby(["phase", by], observed=True)
            .agg(events=("customer_id", "size"), customers=("customer_id", "nunique"))
            .reset_index())
-    out["share"] = out["events"] / out.groupby("phase", observed=True)["events"].transform("sum")
+    out = add_proportion(out, "share", out["events"], out.groupby("phase", observed=True)["events"].transform("sum"))
     return out.sort_values(["phase", "events"], ascending=[True, False], kind="stable").reset_index(drop=True)

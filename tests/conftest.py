@@ -10,6 +10,7 @@ The hand-made ``acme`` client (see :func:`write_client`) has these planted facts
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -29,6 +30,17 @@ _FILES = {
                f'c2,2024-01-03 09:00,social,signup,"{XSS}"\n'
                "c3,2024-02-01 12:00,search,page_view,spring\n"),
 }
+
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval written out by hand (Wilson 1927; Agresti & Coull 1998, eq. 2)."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
 
 
 def write_client(folder: Path, *, name: str = "acme", title: str = "Acme <b>Co</b>",

@@ -13,16 +13,7 @@ import pytest
 
 from cjkit.display import formatted, table_html
 from cjkit.estimate import Estimate, add_proportion, estimates_in, proportion_ci
-
-Z95 = 1.959963984540054
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
-
+from conftest import wilson
 
 @pytest.mark.parametrize("k, n", [(372, 600), (0, 20), (20, 20), (1, 3), (3000, 20000)])
 def test_wilson_bounds_match_the_closed_form(k, n):

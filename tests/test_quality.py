@@ -5,6 +5,7 @@ import pytest
 from cjkit.contract.load import load_client
 from cjkit.datasets import demo_client_path
 from cjkit.quality import qcq_checks
+from conftest import wilson
 
 
 def _write_client(d, *, extra_yaml=""):
@@ -36,6 +37,11 @@ def test_qcq_by_hand(tmp_path):
     # 15 rows read (4 customers, 5 events, 2 orders, 4 surveys); the event of unknown 'zz' dropped
     assert got.loc["share of rows kept after validation", "value"] == pytest.approx(14 / 15)
     assert got.loc["share of rows kept after validation", "verdict"] == "review"
+    # the share comes with its Wilson interval and n (the estimate type)
+    assert got.loc["share of rows kept after validation", ["ci_low", "ci_high"]].tolist() == \
+        pytest.approx(wilson(14, 15))
+    assert got.loc["share of rows kept after validation", ["unit", "n"]].tolist() == ["share", 15]
+    assert got.loc["validation errors", "unit"] == "count"
     assert got.loc["validation errors", "value"] == 0
     assert got.loc["events rows linked to a known customer", "value"] == 1.0
     # periods: events Jan 1 -> Jan 11 (the zz row is gone), orders Jan 6 -> Jan 21, surveys Jan 7;
@@ -46,6 +52,15 @@ def test_qcq_by_hand(tmp_path):
     assert got.loc["currencies in orders", "verdict"] == "review"
     # two of four answers carry words ('' and missing do not)
     assert got.loc["survey answers with a written comment", "value"] == 0.5
+    assert got.loc["survey answers with a written comment", ["ci_low", "ci_high"]].tolist() == \
+        pytest.approx(wilson(2, 4))
+    # the table style shows each value in its row's unit, shares with their interval
+    from cjkit.display import formatted
+
+    shown = formatted(qcq_checks(data))[0].set_index("check")["value"]
+    low, high = wilson(14, 15)
+    assert shown["share of rows kept after validation"] == f"93.3% (95% CI {low * 100:.1f}-{high * 100:.1f}%)"
+    assert shown["validation errors"] == "0" and shown["common period of the dated tables"] == "0.0%"
     assert list(got["rule"].unique()) == ["Quality", "Comparable", "Qualitative + Quantitative"]
 
 

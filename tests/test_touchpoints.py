@@ -4,6 +4,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cjkit.touchpoints import touchpoint_phases, touchpoint_volumes
+from conftest import wilson
 
 
 def _ts(*values):
@@ -70,4 +71,8 @@ def test_volumes_by_channel(journeys):
         "customers": [1, 1, 1, 1, 1, 1, 1],
         "share": [1 / 3, 1 / 3, 1 / 3, 0.5, 0.25, 0.25, 1.0],
     })
+    # each share's 95% Wilson interval: events of the row out of the phase's events (3, 4, 1)
+    bounds = [wilson(k, n) for k, n in [(1, 3), (1, 3), (1, 3), (2, 4), (1, 4), (1, 4), (1, 1)]]
+    expected["share_ci_low"] = [lo for lo, _ in bounds]
+    expected["share_ci_high"] = [hi for _, hi in bounds]
     assert_frame_equal(got, expected, check_dtype=False)
