@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from cjkit.resources import dataset_client
+
 from . import spec
 from .generator import DemoData
 
-#: Repository folder holding the bundled datasets (a git checkout, not an installed wheel).
+#: The repository's datasets folder, which ``python -m cjkit.datasets`` rewrites (a git checkout;
+#: to read a bundled dataset, checkout or installed wheel, use :func:`demo_client_path`).
 DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
 
 FILES = {
@@ -111,29 +114,23 @@ def write_demo(out_dir: str | Path, data: DemoData, *, title: str | None = None)
     return path
 
 
-def _folder(name: str | Path) -> Path:
-    if isinstance(name, Path) or "/" in str(name) or "\\" in str(name):
-        return Path(name)
-    return DATASETS_DIR / name
-
-
-def demo_client_path(name: str = "demo") -> Path:
-    """Path of a bundled dataset's ``client.yaml`` (``datasets/<name>/client.yaml``).
+def demo_client_path(name: str | Path = "demo") -> Path:
+    """Path of a dataset's ``client.yaml``: a bundled one by name (``demo``, ``tiny``), found by
+    :func:`cjkit.resources.dataset_client` in a checkout and in an installed wheel alike, or a
+    folder written by :func:`write_demo` by its path.
 
     Examples
     --------
     >>> demo_client_path("tiny").name
     'client.yaml'
     """
-    path = _folder(name) / "client.yaml"
-    if not path.is_file():
-        have = sorted(p.parent.name for p in DATASETS_DIR.glob("*/client.yaml"))
-        raise FileNotFoundError(
-            f"no bundled dataset {name!r}: {path} does not exist. Bundled datasets live in the "
-            f"repository's datasets/ folder (found: {have or 'none'}); they are not part of an "
-            "installed wheel. Work from a git checkout, or rebuild them with "
-            "`python -m cjkit.datasets`.")
-    return path
+    if isinstance(name, Path) or "/" in str(name) or "\\" in str(name):
+        path = Path(name) / "client.yaml"
+        if not path.is_file():
+            raise FileNotFoundError(f"no dataset in {Path(name)}: {path} does not exist. Write one with "
+                                    "`python -m cjkit.datasets --out DIR`")
+        return path
+    return dataset_client(name)
 
 
 def load_ground_truth(name: str | Path = "demo") -> dict:
