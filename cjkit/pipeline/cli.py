@@ -110,9 +110,29 @@ def _cmd_records(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_notebooks_copy(args: argparse.Namespace) -> int:
+    import shlex
+
+    from cjkit.resources import copy_notebooks
+
+    try:
+        written = copy_notebooks(args.dir, force=args.force)
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; nothing copied. Pass --force to overwrite, or choose another folder") from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"open them with: jupyter lab {shlex.quote(str(args.dir))}")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if "cjkit" not in KernelSpecManager().find_kernel_specs():  # the notebooks ask for the kernel "cjkit"
+        print("they run in the kernel \"Python (cjkit)\"; register it once with: "
+              f"{shlex.quote(sys.executable)} -m ipykernel install --user --name cjkit --display-name 'Python (cjkit)'")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``cjkit`` command."""
-    from .run import DEFAULT_GLOB
+    from cjkit.resources import notebooks_glob  # light: `cjkit --help` imports no pandas
 
     parser = argparse.ArgumentParser(prog="cjkit", description="Customer-journey analytics kit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute the notebooks on one or more clients and write HTML reports")
     run.add_argument("--client", action="append", required=True, metavar="PATH",
                      help="client YAML file or a folder of them (repeat for several clients)")
-    run.add_argument("--notebooks", default=DEFAULT_GLOB, metavar="GLOB", help=f"default: {DEFAULT_GLOB}")
+    run.add_argument("--notebooks", default=notebooks_glob(), metavar="GLOB",
+                     help="notebooks to run (default: the kit's own numbered notebooks, from any folder; "
+                          "`cjkit notebooks copy DIR` gives you copies to edit)")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default reports/<client>; with one client, DIR itself)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
@@ -152,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("notebook", metavar="NOTEBOOK.ipynb|.html")
     rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rec.set_defaults(func=_cmd_records)
+
+    nbs = sub.add_parser("notebooks", help="the kit's numbered notebooks: make your own copy")
+    nbs_sub = nbs.add_subparsers(dest="action", required=True)
+    copy = nbs_sub.add_parser("copy", help="copy the numbered notebooks (no outputs) into DIR, to open in JupyterLab")
+    copy.add_argument("dir", metavar="DIR", help="folder to copy into (created if missing)")
+    copy.add_argument("--force", action="store_true", help="overwrite notebooks already in DIR")
+    copy.set_defaults(func=_cmd_notebooks_copy)
     return parser
 
 

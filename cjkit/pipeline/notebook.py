@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from cjkit.resources import notebooks_dir
+
 from .params import MARKER, ParameterError, check_parameters, check_value, parse_parameters_source
 from .records import record
 
@@ -97,9 +99,9 @@ def resolve_client(client: str | os.PathLike, *, base: str | os.PathLike | None 
         return (path / "client.yaml").resolve()
     if text and os.sep not in text and "/" not in text and not Path(text).suffix:
         try:
-            from cjkit.datasets import demo_client_path
+            from cjkit.resources import dataset_client
 
-            bundled = Path(demo_client_path(text))
+            bundled = dataset_client(text)
             if bundled.is_file():
                 return bundled.resolve()
         except (ImportError, KeyError, ValueError, FileNotFoundError):
@@ -238,8 +240,8 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
     return data
 
 
-#: the numbered notebooks shipped with the kit
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+#: the numbered notebooks shipped with the kit (the checkout's notebooks/ or the installed wheel's copy)
+NOTEBOOKS_DIR = notebooks_dir()
 
 
 def notebook_title(nb: Mapping[str, Any], fallback: str) -> str:

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import nbformat
 import pandas as pd
 
+from cjkit import resources
+
 from .params import ParameterError, check_value, notebook_parameters, parse_cli_value
 from .notebook import UNAVAILABLE
 from .records import records_from_notebook
@@ -35,7 +37,8 @@ __all__ = ["DEFAULT_GLOB", "NotebookResult", "SuiteResult", "ClientSpec", "disco
            "find_clients", "prepare_parameters", "default_kernel", "run_notebook", "run_suite",
            "clients_table"]
 
-DEFAULT_GLOB = "notebooks/[0-9][0-9]_*.ipynb"
+#: the kit's own numbered notebooks, wherever they are (checkout or installed wheel): an absolute glob
+DEFAULT_GLOB = resources.notebooks_glob()
 _NUM = re.compile(r"^(\d+)")
 
 
