@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.cjkit-installed
 JOBS    ?= 2
 
-.PHONY: venv demo test lint lab kernel browser bench lock clean
+.PHONY: venv demo test lint wheel-check lab kernel browser bench lock clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ demo: venv
 ## the whole test suite (unit tests, doctests, notebooks, CLI, headless browser)
 test: venv
 	$(BIN)/python -m pytest -n $(JOBS) -q
+
+## the wheel as a student gets it: build, install in a fresh venv, run from an empty folder
+wheel-check:
+	PY=$(PY) scripts/check_wheel.sh
 
 ## static checks (ruff: pyflakes, bugbear, pyupgrade), as CI runs them
 lint: venv
