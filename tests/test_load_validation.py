@@ -499,25 +499,44 @@ def test_missing_data_file_is_reported_not_raised(tmp_path: Path) -> None:
     assert len(report.errors) == 1
 
 
-def test_decimal_comma_is_an_error_with_a_hint(tmp_path: Path) -> None:
+def test_decimal_comma_is_an_error_when_the_yaml_says_decimal_point(tmp_path: Path) -> None:
+    # Given options win: with decimal "." in the YAML, '120,50' is not a number. (Without
+    # the option the same file now loads: see tests/test_real_exports.py.)
     orders = ORDERS.replace("-120.50", '"-1.120,50"').replace("120.50", '"120,50"')
-    report = validate_client(client(tmp_path, orders=orders))
+    report = validate_client(client(tmp_path, orders=orders,
+                                    table_options={"orders": {"decimal": "."}}))
     p = only(report, "error", "orders", "amount")
     assert p.message == ("orders.amount: 2 rows with a value that is not a number (e.g. "
                          "'120,50', '-1.120,50'; rows 2, 4 of orders.csv)")
     assert 'add decimal: ","' in p.hint and 'thousands: "."' in p.hint and "tables.orders" in p.hint
+    assert p.hint.startswith('the file seems to write decimals with a comma, but tables.orders '
+                             'says decimal: ".": ')
     assert_no_row_lost(report, {"orders": 3})
     # the same file with the marks declared in the YAML
     data = load_client(client(tmp_path, orders=orders, table_options={
         "orders": {"decimal": ",", "thousands": "."}}))
     assert data.orders["amount"].tolist() == [120.5, 35.0, -1120.5]
+    assert not [p for p in data.report.items if p.column == "amount" and "read with" in p.message]
 
 
 def test_semicolon_csv_with_thousands(tmp_path: Path) -> None:
+    # '1,234' alone reads two ways (1234 or 1.234): an error that names both options
+    ambiguous = ("customer_id;order_id;ordered_at;amount\n"
+                 "c1;o1;2024-01-20 10:00;1,234\nc2;o2;2024-02-03 12:00;35\n")
+    report = validate_client(client(tmp_path, orders=ambiguous,
+                                    table_options={"orders": {"sep": ";"}}))
+    p = only(report, "error", "orders", "amount")
+    assert "add thousands: \",\"" in p.hint
+    assert p.hint == ('add thousands: "," (then 1,234 = 1234) or decimal: "," (then 1,234 = '
+                      '1.234) under tables.orders in the client YAML')
+    # '1,234.50' proves ',' between thousands: read so, as a counted fix
     orders = ("customer_id;order_id;ordered_at;amount\n"
               "c1;o1;2024-01-20 10:00;1,234.50\nc2;o2;2024-02-03 12:00;35\n")
-    report = validate_client(client(tmp_path, orders=orders, table_options={"orders": {"sep": ";"}}))
-    assert "add thousands: \",\"" in only(report, "error", "orders", "amount").hint
+    data = load_client(client(tmp_path, orders=orders, table_options={"orders": {"sep": ";"}}))
+    assert data.orders["amount"].tolist() == [1234.5, 35.0]
+    assert only(data.report, "fix", "orders", "amount").message == (
+        "orders.amount: 1 row read with ',' between thousands, because '1,234.50' can only be "
+        "read that way (e.g. '1,234.50' -> 1234.5; row 2 of orders.csv)")
     data = load_client(client(tmp_path, orders=orders, table_options={
         "orders": {"sep": ";", "thousands": ","}}))
     assert data.orders["amount"].tolist() == [1234.5, 35.0]

@@ -30,13 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cjkit.contract.config import ClientConfig, ClientConfigError, TableConfig
 from cjkit.contract.read import TableReadError, read_table
-from cjkit.contract.report import ClientDataError, LoadReport, Problem, Source, TableSummary, closest
+from cjkit.contract.report import (ClientDataError, LoadReport, Problem, Source, TableSummary,
+                                  closest, fixed_rows, plural)
 from cjkit.contract.parse import (parse_flags, parse_ids, parse_numbers, parse_scores, parse_text,
-                           parse_timestamps)
+                                  parse_timestamps, to_text, value_kind)
 from cjkit.contract.schemas import (COLUMN_KINDS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
                            canonical_columns, schema_problems)
 from cjkit.contract.rules import (apply_drops, customer_links, duplicates, event_stages, resolve_stages,
@@ -138,11 +140,16 @@ def _shape(raw: pd.DataFrame, cfg: TableConfig, src: Source) -> tuple[pd.DataFra
     df = df.rename(columns=mapping)
     canon = canonical_columns(table)
     spare = [c for c in df.columns if c not in canon]
+    kinds: dict[str, str] = {}
     for col in REQUIRED_COLUMNS[table]:
         if col in df.columns or any(p.column == col for p in problems):
             continue
-        near = closest(col, spare, cutoff=0.5)
+        if not kinds:  # what each spare column holds, looked at once and only when needed
+            kinds = {c: value_kind(df[c]) for c in spare}
+        fits = [c for c in spare if _fits(COLUMN_KINDS[table][col], kinds[c])]
+        near = closest(col, spare, cutoff=0.5, fits=fits)
         if near:
+            spare.remove(near)  # one client column is suggested for one missing column
             problems.append(Problem(
                 "error", table, col, 0,
                 f"{table}: required column {col!r} is missing; closest column in {file} is {near!r}",
@@ -156,7 +163,50 @@ def _shape(raw: pd.DataFrame, cfg: TableConfig, src: Source) -> tuple[pd.DataFra
     return df, problems
 
 
-def _parse(df: pd.DataFrame, cfg: TableConfig, src: Source, tz: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _fits(kind: str, holds: str) -> bool:
+    """Whether a client column holding ``holds`` values (:func:`value_kind`) can be a ``kind``."""
+    if holds == "empty":
+        return True
+    if kind in ("timestamp", "date"):
+        return holds == "date"
+    if kind in ("number", "count", "score"):
+        return holds == "number"
+    return holds != "date"
+
+
+def _repeated_headers(raw: pd.DataFrame, src: Source) -> list[Problem]:
+    """Rows that repeat the file's own header (files exported in parts and pasted together).
+
+    A row counts when most of its cells equal the column names; looks at the first few
+    columns of every row, and at the other columns only for the rows that matched there.
+    CSV and Excel only (their cells are read as text).
+    """
+    names = [str(c).lstrip("\ufeff").strip() for c in raw.columns]
+    if not len(raw) or not names:
+        return []
+    cand = np.zeros(len(raw), dtype=bool)
+    for i in range(min(3, len(names))):
+        cand |= (raw.iloc[:, i] == names[i]).to_numpy(dtype=bool, na_value=False)
+    if not cand.any():
+        return []
+    sub = raw[cand]
+    same = np.zeros(len(sub), dtype=int)
+    for i in range(len(names)):
+        same += (sub.iloc[:, i].str.strip() == names[i]).to_numpy(dtype=bool, na_value=False)
+    index = sub.index[same * 2 > len(raw.columns)]
+    if not len(index):
+        return []
+    p = Problem("fix", src.table, None, len(index),
+                f"{src.table}: {plural(len(index), 'row')} repeat the header row "
+                f"({src.rows_label(index)} of {src.file}), dropped",
+                "nothing to do (files exported in parts and pasted together repeat the header)",
+                index=index)
+    p.dropped = p.rows
+    return [p]
+
+
+def _parse(df: pd.DataFrame, cfg: TableConfig, src: Source, tz: str,
+           currency: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse each canonical column by its kind; extra client columns are kept as they are."""
     table, problems, out = cfg.name, [], {}
     for col, kind in COLUMN_KINDS[table].items():
@@ -168,11 +218,14 @@ def _parse(df: pd.DataFrame, cfg: TableConfig, src: Source, tz: str) -> tuple[pd
         elif kind == "text":
             out[col], found = parse_text(s, src, col)
         elif kind in ("timestamp", "date"):
-            out[col], found = parse_timestamps(s, src, col, tz=tz, dayfirst=bool(cfg.dayfirst),
+            out[col], found = parse_timestamps(s, src, col, tz=tz, dayfirst=cfg.dayfirst,
                                                day_only=kind == "date")
         elif kind in ("number", "count"):
-            out[col], found = parse_numbers(s, src, col, decimal=cfg.decimal or ".",
-                                            thousands=cfg.thousands, integer=kind == "count")
+            excel = cfg.format == "excel"  # text in an Excel number cell: no marks to infer
+            out[col], found = parse_numbers(
+                s, src, col, decimal="." if excel else cfg.decimal, thousands=cfg.thousands,
+                integer=kind == "count", money=kind == "number", currency=currency,
+                infer=not excel)
         elif kind == "score":
             low, high = SCORE_RANGES[table][col]
             out[col], found = parse_scores(s, src, col, low=low, high=high)
@@ -192,8 +245,8 @@ def _load_table(cfg: TableConfig, config: ClientConfig, model: Any,
         raw = read_table(cfg)
     except TableReadError as exc:
         report.add(Problem("error", table, None, 0, str(exc),
-                           f"check tables.{table} in the client YAML (path; for CSV also sep "
-                           "and encoding) and the file itself"))
+                           exc.hint or f"check tables.{table} in the client YAML (path; for CSV "
+                           "also sep and encoding) and the file itself"))
         return None
     summary.rows_read = len(raw)
     if not len(raw):
@@ -203,8 +256,12 @@ def _load_table(cfg: TableConfig, config: ClientConfig, model: Any,
                            "client YAML if the client has no such data"))
         return None
     raw = raw.reset_index(drop=True)
-    df, problems = _shape(raw, cfg, src)
-    df, found = _parse(df, cfg, src, config.timezone)
+    problems = _repeated_headers(raw, src) if cfg.format != "parquet" else []
+    if problems:  # dropped before anything is parsed; row labels stay file positions
+        raw = raw.drop(index=problems[0].index)
+    df, found = _shape(raw, cfg, src)
+    problems += found
+    df, found = _parse(df, cfg, src, config.timezone, config.currency)
     problems += found
     if table == "customers":
         problems += duplicates(df, src, "customer_id")
@@ -220,11 +277,32 @@ def _load_table(cfg: TableConfig, config: ClientConfig, model: Any,
         problems += found
     reported: dict[str, pd.Index] = {}
     for p in problems:
-        if p.severity == "error" and p.index is not None and p.column:
-            reported[p.column] = reported.get(p.column, pd.Index([])).union(p.index)
+        if p.severity == "error" and p.column and p.column in df:
+            if p.index is not None:
+                rows = p.index
+            else:  # a column-level error explains every cell it left unread
+                source = _source_column(cfg, p.column, raw)
+                if source is None:
+                    continue
+                rows = df.index[df[p.column].isna() & _filled(raw[source])]
+            reported[p.column] = reported.get(p.column, pd.Index([])).union(rows)
     problems += schema_problems(df, table, src, reported=reported)
     report.add(problems)
+    summary.rows_fixed = fixed_rows(problems)
     return apply_drops(df, problems, drop_invalid=config.options.drop_invalid_rows)
+
+
+def _source_column(cfg: TableConfig, column: str, raw: pd.DataFrame) -> Any:
+    """The raw column a canonical column came from (mapped, or the same name)."""
+    names = {str(c).lstrip("\ufeff").strip(): c for c in raw.columns}
+    client = next((c for c, target in cfg.columns.items() if target == column), column)
+    return names.get(client, names.get(column))
+
+
+def _filled(raw: pd.Series) -> pd.Series:
+    """Cells with something written in them."""
+    text = to_text(raw)
+    return text.notna() & (text.str.strip() != "")
 
 
 def _window(window: Window | None, tz: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -9,9 +9,10 @@ for every table and no row disappears without a line in the report.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
-from typing import Any
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,13 +30,94 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
-def closest(word: object, choices: Any, *, cutoff: float = 0.6) -> str | None:
+def norm_name(name: object) -> str:
+    """A column name with case, spaces and separators folded: ``"Order No."`` -> ``"order_no"``.
+
+    >>> norm_name(" Customer-ID "), norm_name("Order No.")
+    ('customer_id', 'order_no')
+    """
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+# -- names: the one table of usual client names for each canonical column ---------------
+# Used by the loader (which client column probably is a missing required one) and by
+# ``cjkit init-client`` (which column is which). Names are compared after norm_name().
+_WHEN = "date time ts datetime timestamp created_at"
+#: canonical column -> client names that usually mean it
+SYNONYMS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
+    "customer_id": "cust_id cust customer customer_no customer_number client_id user_id user "
+                   "member_id account_id contact_id visitor visitor_id buyer_id shopper_id "
+                   "respondent respondent_id",
+    "timestamp": f"{_WHEN} event_time event_date event_timestamp occurred_at date_time",
+    "channel": "medium utm_medium source touchpoint channel_name marketing_channel",
+    "event": "event_type event_name action activity interaction type",
+    "campaign": "utm_campaign campaign_name campaign_id",
+    "session_id": "session visit visit_id session_key",
+    "revenue": "value event_value conversion_value",
+    "order_id": "order order_no order_number order_nr transaction_id transaction invoice "
+                "invoice_id invoice_no txn_id receipt_id",
+    "ordered_at": f"{_WHEN} order_date order_time order_datetime purchase_date transaction_date",
+    "amount": "value revenue total order_value order_total sales net_amount price gross_amount "
+              "dollar_value total_amount",
+    "currency": "ccy currency_code", "category": "product_category department product_type",
+    "is_return": "return returned is_refund refund",
+    "signup_at": "signup_date registered_at registration_date created_at join_date joined_at "
+                 "first_seen",
+    "persona": "segment customer_type",
+    "source_channel": "acquisition_channel first_channel signup_channel",
+    "country": "country_code market",
+    "answered_at": f"{_WHEN} survey_date response_date responded_at submitted_at "
+                   "interview_date",
+    "nps": "nps_score likelihood_to_recommend likely_to_recommend ltr recommend "
+           "recommend_score",
+    "ces": "effort effort_score customer_effort ces_score",
+    "csat": "satisfaction csat_score satisfaction_score",
+    "comment": "comments verbatim feedback text open_answer remarks",
+    "stage": "journey_stage funnel_stage",
+    "date": "day spend_date report_date ts", "spend": "cost spend_amount media_spend amount budget",
+    "impressions": "impr imps views", "clicks": "click link_clicks",
+}.items()}
+
+
+def is_synonym(name: object, canonical: str) -> bool:
+    """Whether a client column ``name`` is a usual name for ``canonical`` (separators ignored).
+
+    >>> is_synonym("Order No", "order_id"), is_synonym("order_date", "order_id")
+    (True, False)
+    """
+    key = norm_name(name)
+    names = SYNONYMS.get(canonical, frozenset())
+    return key in names or key.replace("_", "") in {n.replace("_", "") for n in names}
+
+
+def closest(word: object, choices: Any, *, cutoff: float = 0.6,
+            fits: Iterable[object] | None = None) -> str | None:
     """The choice closest to ``word`` (case-insensitive), or None.
+
+    The one did-you-mean helper. A choice equal to ``word`` up to case and separators wins;
+    then, when ``word`` is a canonical column, a usual name for it (:data:`SYNONYMS`); then
+    the most similar spelling. ``fits`` (optional) restricts the choices to those whose
+    values suit ``word`` (e.g. columns holding dates for a missing timestamp).
 
     >>> closest("ammount", ["customer_id", "amount", "currency"])
     'amount'
+    >>> closest("order_id", ["order_date", "order_no"])   # a usual name beats the spelling
+    'order_no'
+    >>> closest("ordered_at", ["order_no", "order_date"], fits=["order_date"])
+    'order_date'
     """
     choices = [str(c) for c in choices]
+    if fits is not None:
+        allowed = {str(c) for c in fits}
+        choices = [c for c in choices if c in allowed]
+    key = norm_name(word)
+    for c in choices:
+        if norm_name(c) == key:
+            return c
+    if key in SYNONYMS:
+        for c in choices:
+            if is_synonym(c, key):
+                return c
     lowered = {c.lower(): c for c in choices}
     found = difflib.get_close_matches(str(word).strip().lower(), list(lowered), n=1, cutoff=cutoff)
     return lowered[found[0]] if found else None
@@ -106,7 +188,9 @@ class Problem:
     ``rows`` is how many rows are concerned, ``dropped`` how many of them were removed
     because of this finding (only fixes drop rows). ``index`` holds the row positions
     (0-based, in file order) for row-level findings and is ``None`` for findings about a
-    whole column or table; it is what ``options.drop_invalid_rows`` uses to drop rows.
+    whole column or table. For an error it is what ``options.drop_invalid_rows`` drops;
+    for a fix made in place it is what the load counts as rows fixed. Everything but
+    ``index`` is plain data, so ``dataclasses.asdict`` minus ``index`` serialises a problem.
     """
 
     severity: str
@@ -131,8 +215,10 @@ def row_problem(severity: str, source: Source, column: str | None, index: pd.Ind
     """Build a :class:`Problem` about some rows: count, examples and row numbers included.
 
     ``what`` completes "<table>.<column>: N rows ..."; ``label`` names the example values
-    when they are not values of ``column``; ``row_level=False`` marks findings that must
-    never drop rows (fixes made in place, warnings).
+    when they are not values of ``column``. ``row_level=False`` marks findings that must
+    never drop rows: an error then keeps no ``index`` (dropping its rows would not resolve
+    it); fixes and warnings keep theirs, since they never drop rows by themselves
+    (a fix drops rows only when its ``dropped`` is set).
 
     >>> p = row_problem("error", Source("orders", "orders.csv"), "amount", pd.Index([2, 4]),
     ...                 "with a value that is not a number", values=["12,50", "7,99"])
@@ -150,17 +236,40 @@ def row_problem(severity: str, source: Source, column: str | None, index: pd.Ind
     message = f"{where}: {plural(len(index), 'row')} {what}"
     if details:
         message += f" ({'; '.join(details)})"
+    keep = row_level or severity != "error"
     return Problem(severity, source.table, column, len(index), message, hint, examples,
-                   index=index if row_level else None)
+                   index=index if keep else None)
+
+
+def fixed_rows(problems: Iterable[Problem]) -> int:
+    """Distinct rows changed in place by the fixes among ``problems`` (drops not counted).
+
+    >>> fixes = [Problem("fix", "orders", "order_id", 2, "", index=pd.Index([0, 3])),
+    ...          Problem("fix", "orders", "amount", 2, "", index=pd.Index([3, 5])),
+    ...          Problem("fix", "orders", None, 1, "", dropped=1, index=pd.Index([7]))]
+    >>> fixed_rows(fixes)
+    3
+    """
+    rows = [p.index for p in problems
+            if p.severity == "fix" and not p.dropped and p.index is not None]
+    if not rows:
+        return 0
+    return len(pd.Index(np.concatenate([np.asarray(i) for i in rows])).unique())
 
 
 @dataclass
 class TableSummary:
-    """Row accounting of one table."""
+    """Row accounting of one table.
+
+    ``rows_fixed`` is the number of distinct rows of the file that fixes changed in place
+    (a row fixed twice counts once); the loader sets it while it still knows the rows, so
+    a report restored from a cache (problems without their row index) keeps it.
+    """
 
     file: str
     rows_read: int = 0
     rows_kept: int = 0
+    rows_fixed: int = 0
 
 
 @dataclass
@@ -221,7 +330,9 @@ class LoadReport:
         """One row per table: file, rows_read, rows_kept, dropped, fixed, errors, warnings.
 
         ``dropped`` is the sum of counted drops (so ``rows_read == rows_kept + dropped``);
-        ``fixed`` sums the rows of in-place fixes (a row fixed twice counts twice).
+        ``fixed`` is the number of distinct rows changed by in-place fixes
+        (:attr:`TableSummary.rows_fixed`: a row fixed twice counts once; readings of a whole
+        column, such as naive times read in the client timezone, change no row).
         """
         rows = []
         for name, s in self.tables.items():
@@ -229,7 +340,7 @@ class LoadReport:
             rows.append({
                 "table": name, "file": s.file, "rows_read": s.rows_read,
                 "rows_kept": s.rows_kept, "dropped": sum(p.dropped for p in mine),
-                "fixed": sum(p.rows for p in mine if p.severity == "fix" and not p.dropped),
+                "fixed": s.rows_fixed,
                 "errors": sum(p.severity == "error" for p in mine),
                 "warnings": sum(p.severity == "warning" for p in mine)})
         cols = ["table", "file", "rows_read", "rows_kept", "dropped", "fixed", "errors",
