@@ -1,7 +1,8 @@
 """Journey models as data: stages, aliases and crosswalks between models.
 
 Built-in models and their crosswalk live in ``cjkit/catalog/models/*.yaml``; a client's own
-model is a YAML file with the same layout. Stage keys match ignoring case and separators.
+model is a YAML file with the same layout (declared by the pydantic models ``_ModelYaml`` and
+``_StageYaml``). Stage keys match ignoring case and separators.
 """
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, NoReturn, Union
+from typing import Annotated, Any, NoReturn, Union
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = ["Stage", "JourneyModel", "JourneyModelError", "JourneyLookupError", "get_model",
            "builtin_models", "crosswalk", "translate_stages", "side_by_side"]
@@ -24,8 +27,6 @@ __all__ = ["Stage", "JourneyModel", "JourneyModelError", "JourneyLookupError", "
 ModelKey = Union[str, Path, "JourneyModel"]
 _MODELS_DIR = files("cjkit") / "catalog" / "models"
 _CROSSWALK_FILE = "crosswalk.yaml"
-_MODEL_KEYS = {"id", "name", "description", "source", "aliases", "stages"}
-_STAGE_KEYS = {"id", "name", "aliases", "description", "pre_sale"}
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 _XW_COLUMNS = ["source_stage", "target_stage", "note"]
 
@@ -58,6 +59,75 @@ def _words(value: Any) -> str:
 def _aliases(value: Any) -> tuple[str, ...]:
     value = [] if value is None else [value] if isinstance(value, str) else value
     return tuple(str(a).strip() for a in value)
+
+
+_Text = Annotated[str, BeforeValidator(str)]  # any value, as text
+_Words = Annotated[str, BeforeValidator(_words)]  # any value, as text with single spaces
+_Aliases = Annotated[tuple[str, ...], BeforeValidator(_aliases)]  # one alias or a list of them
+
+
+class _StageYaml(BaseModel):
+    """One stage of a model YAML: a mapping, or just its name."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: _Text | None = None
+    name: _Words = ""
+    aliases: _Aliases = ()
+    description: _Words = ""
+    pre_sale: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_only(cls, item: Any) -> Any:
+        return {"name": item} if isinstance(item, str) else item
+
+    @model_validator(mode="after")
+    def _named(self) -> _StageYaml:
+        if not self.name:
+            raise PydanticCustomError("journey", f"(id {self.id!r}) has no name: add 'name: ...'")
+        self.id = self.id or _norm(self.name)
+        if not _ID_RE.fullmatch(self.id):
+            raise PydanticCustomError("journey", f"id {self.id!r} is not snake_case: use e.g. {_norm(self.id)!r}")
+        return self
+
+
+class _ModelYaml(BaseModel):
+    """The layout of a model YAML (the built-in ones in ``catalog/models`` show it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: _Text | None = None
+    name: _Words = ""
+    description: _Words = ""
+    source: _Words = ""
+    aliases: _Aliases = ()
+    stages: list[_StageYaml] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _named(self) -> _ModelYaml:
+        self.name = self.name or _words(self.id)
+        self.id = self.id or _norm(self.name)
+        if not _ID_RE.fullmatch(self.id):
+            raise PydanticCustomError("journey", f"model id {self.id!r} is missing or not snake_case: "
+                                                 "add e.g. 'id: my_model'")
+        return self
+
+
+def _layout_problem(errors: list[Any], data: Mapping) -> str:
+    """The first mistake pydantic found in a model YAML, in the kit's words."""
+    e = min(errors, key=lambda e: (e["type"], len(e["loc"])) != ("extra_forbidden", 1))  # unknown keys first
+    loc, kind, msg = e["loc"], e["type"], e["msg"][:1].lower() + e["msg"][1:]
+    stage = f"stage {loc[1] + 1} " if loc[:1] == ("stages",) and len(loc) > 1 else ""
+    if kind == "extra_forbidden" and len(loc) == 1:
+        allowed = sorted(_ModelYaml.model_fields)
+        return f"unknown key(s) {sorted(set(data) - set(allowed))}; allowed: {allowed}"
+    if loc == ("stages",):
+        return "the stage list is empty or missing: add 'stages:' with at least one stage"
+    if kind == "journey":  # a validator's own words
+        return stage + msg
+    if stage and (kind == "extra_forbidden" or len(loc) == 2):
+        return (f"{stage}({data['stages'][loc[1]]!r}) must be a mapping with keys among "
+                f"{sorted(_StageYaml.model_fields)}")
+    return f"{stage}{loc[-1]}: {msg}"
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
@@ -154,37 +224,20 @@ class JourneyModel:
         missing id is derived from the name. ``origin`` (e.g. a file) is quoted in errors.
         """
         def fail(problem: str) -> NoReturn:
-            raise JourneyModelError(f"journey model{' ' + origin if origin else ''}: {problem}")
+            raise JourneyModelError(f"journey model{' ' + origin if origin else ''}: {problem}") from None
 
         if not isinstance(data, Mapping):
             fail(f"expected a mapping with 'id', 'name' and 'stages', got {type(data).__name__}")
-        if set(data) - _MODEL_KEYS:
-            fail(f"unknown key(s) {sorted(set(data) - _MODEL_KEYS)}; allowed: {sorted(_MODEL_KEYS)}")
-        raw = data.get("stages")
-        if not raw or not isinstance(raw, list):
-            fail("the stage list is empty or missing: add 'stages:' with at least one stage")
-        stages = []
-        for i, item in enumerate(raw, start=1):
-            item = {"name": item} if isinstance(item, str) else item
-            if not isinstance(item, Mapping) or set(item) - _STAGE_KEYS:
-                fail(f"stage {i} ({item!r}) must be a mapping with keys among {sorted(_STAGE_KEYS)}")
-            name = _words(item.get("name"))
-            if not name:
-                fail(f"stage {i} (id {item.get('id')!r}) has no name: add 'name: ...'")
-            sid = str(item.get("id") or _norm(name))
-            if not _ID_RE.fullmatch(sid):
-                fail(f"stage {i} id {sid!r} is not snake_case: use e.g. {_norm(sid)!r}")
-            stages.append(Stage(sid, name, i, _aliases(item.get("aliases")),
-                                _words(item.get("description")), item.get("pre_sale")))
-        name = _words(data.get("name") or data.get("id"))
-        model_id = str(data.get("id") or _norm(name))
-        if not _ID_RE.fullmatch(model_id):
-            fail(f"model id {model_id!r} is missing or not snake_case: add e.g. 'id: my_model'")
+        try:
+            layout = _ModelYaml.model_validate(data)
+        except ValidationError as exc:
+            fail(_layout_problem(exc.errors(), data))
+        stages = [Stage(s.id, s.name, i, s.aliases, s.description, s.pre_sale)
+                  for i, s in enumerate(layout.stages, start=1)]
         problem = _stage_problem(stages)
         if problem:
             fail(problem)
-        return cls(model_id, name, tuple(stages), _words(data.get("description")),
-                   _words(data.get("source")), _aliases(data.get("aliases")))
+        return cls(layout.id, layout.name, tuple(stages), layout.description, layout.source, layout.aliases)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> JourneyModel:
