@@ -155,6 +155,22 @@ def currency_codes(token: str) -> tuple[str, ...]:
     return _SIGN_CODES.get(token, (token,) if re.fullmatch("[A-Z]{3}", token) else ())
 
 
+def money_tokens(values: pd.Series) -> tuple[str, ...]:
+    """The currency signs or codes written in number texts, most frequent first.
+
+    >>> money_tokens(pd.Series(["$12.50", "3", "US$ 4", "$1"]))
+    ('$', 'US$')
+    """
+    counts = values.dropna().astype("str").str.strip().value_counts()
+    parts = pd.Series(counts.index, dtype="str").str.extract(_MONEY)
+    token = parts["pre"].fillna(parts["post"])
+    found = pd.Series(counts.to_numpy(), index=token.to_numpy())[token.notna().to_numpy()]
+    if not len(found):
+        return ()
+    totals = found.groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
+    return tuple(str(t) for t in totals.index)
+
+
 def _currency_name(token: str) -> str:
     codes = currency_codes(token)
     return f"{token!r} ({'/'.join(codes[:3])}{'/...' if len(codes) > 3 else ''})"
