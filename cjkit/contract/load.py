@@ -7,22 +7,33 @@ and never raises for problems in the data. The client's files are only read.
 
 What the loader does with each kind of problem:
 
-* **errors** (the data cannot be used as is): missing required columns (the closest
-  client column is suggested), unreadable or empty files, values that cannot be read
-  (dates, numbers, scores, true/false), out-of-range scores, negative spend, missing
-  ids or timestamps, a column mixing timestamps with and without a UTC offset, the same
-  order_id (or customer_id in customers) with different content, customer ids unknown to
-  the customers table, stages that are not stages of the journey model, a table with no
-  row in the analysis window. With ``options.drop_invalid_rows: true`` the row-level
-  errors become counted drops instead.
-* **fixes** (counted): spaces around ids and labels stripped; exact duplicate orders or
-  customers dropped; "N/A"-like text in score columns read as missing; timestamps without
-  an offset read in the client timezone (local times skipped by a DST change are moved
+* **errors** (the data cannot be used as is): missing required columns (the client
+  column that probably is the one is suggested: a usual name for it, else a similar
+  spelling, among columns whose values fit), unreadable or empty files (a CSV that is
+  not in its encoding names the encoding it reads in), values that cannot be read
+  (dates - with a hint when they look like Excel serial day numbers -, numbers, scores,
+  true/false), dates impossible in the given day/month order, a column mixing
+  day-first and month-first dates or whose dates read both ways with no ``dayfirst``
+  given, amounts carrying another currency than the client's, a column mixing decimal
+  commas and points, a value like 1,234 that reads two ways, out-of-range scores,
+  negative spend, missing ids or timestamps, a column mixing timestamps with and without
+  a UTC offset, the same order_id (or customer_id in customers) with different content,
+  customer ids unknown to the customers table, stages that are not stages of the journey
+  model, a table with no row in the analysis window. With
+  ``options.drop_invalid_rows: true`` the row-level errors become counted drops instead.
+* **fixes** (counted): rows repeating the file's header row dropped; spaces around ids and
+  labels stripped; exact duplicate orders or customers dropped; "N/A"-like text in score
+  columns read as missing; the client's currency sign or code removed from amounts;
+  decimal and thousands marks not given in the YAML read as the values prove them;
+  numeric dates read in the day/month order the values prove; timestamps without an
+  offset read in the client timezone (local times skipped by a DST change are moved
   forward, repeated ones read as the first occurrence); several UTC offsets converted to
   UTC; negative amounts flagged as returns; stage names replaced by stage ids; rows
-  outside the analysis window left out.
-* **warnings**: zero amounts, returns with a positive amount, dates not in ISO 8601 form,
-  events that no stage_map rule covers.
+  outside the analysis window left out. ``rows_fixed`` of each table counts the distinct
+  rows changed in place.
+* **warnings**: zero amounts, returns with a positive amount, dates not in ISO 8601 form
+  (read in the given day/month order, or by their month names), events that no
+  stage_map rule covers.
 """
 from __future__ import annotations
 
@@ -192,12 +203,13 @@ def _repeated_headers(raw: pd.DataFrame, src: Source) -> list[Problem]:
     sub = raw[cand]
     same = np.zeros(len(sub), dtype=int)
     for i in range(len(names)):
-        same += (sub.iloc[:, i].str.strip() == names[i]).to_numpy(dtype=bool, na_value=False)
+        same += (to_text(sub.iloc[:, i]).str.strip() == names[i]).to_numpy(dtype=bool, na_value=False)
     index = sub.index[same * 2 > len(raw.columns)]
     if not len(index):
         return []
     p = Problem("fix", src.table, None, len(index),
-                f"{src.table}: {plural(len(index), 'row')} repeat the header row "
+                f"{src.table}: {plural(len(index), 'row')} "
+                f"{'repeats' if len(index) == 1 else 'repeat'} the header row "
                 f"({src.rows_label(index)} of {src.file}), dropped",
                 "nothing to do (files exported in parts and pasted together repeat the header)",
                 index=index)
