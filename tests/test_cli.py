@@ -73,10 +73,10 @@ def test_run_with_a_failing_notebook_exits_1_and_names_the_cell(tmp_path, acme_c
     # the records and render sub-commands on the run's outputs
     assert main(["records", str(out / "01_orders_summary.html"), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "notebook,name,value,unit,label,headline,kind"
-    assert "01_orders_summary,n_orders,4,orders,Orders,True,number" in lines
+    assert lines[0] == "notebook,name,value,unit,label,headline,kind,ci_low,ci_high,n"  # as results.csv
+    assert "01_orders_summary,n_orders,4,orders,Orders,True,number,,," in lines
     assert ('01_orders_summary,top_customers,"{""columns"": [""customer_id"", ""amount""], '
-            '""data"": [[""c1"", 30.5], [""c2"", 30.0]]}",,top_customers,False,table') in lines
+            '""data"": [[""c1"", 30.5], [""c2"", 30.0]]}",,top_customers,False,table,,,') in lines
     assert main(["records", str(out / "01_orders_summary.ipynb"), "--format", "json"]) == 0
     import json
 

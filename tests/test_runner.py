@@ -86,7 +86,8 @@ def test_failing_notebook_is_reported_and_others_still_run(tmp_path, acme_client
     assert results["notebooks"][1] == {"notebook": "02_fails", "status": "failed", "cell": 5,
                                        "error": "RuntimeError: planted failure in a fixture notebook"}
     tidy = pd.read_csv(out / "results.csv", keep_default_na=False)
-    assert list(tidy.columns) == ["notebook", "name", "value", "unit", "label", "headline", "kind"]
+    assert list(tidy.columns) == ["notebook", "name", "value", "unit", "label", "headline", "kind",
+                                  "ci_low", "ci_high", "n"]  # the interval of estimate records
     assert tidy[tidy["name"] == "revenue"][["notebook", "value", "unit"]].values.tolist() == [
         ["01_orders_summary", "55.5", "EUR"]]
     assert tidy[tidy["name"] == "top_campaign"]["value"].tolist() == [XSS]

@@ -32,7 +32,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .run import run_suite
 
     result = run_suite(args.client, notebooks_glob=args.notebooks, out_dir=args.out, params=_params(args.param),
-                       jobs=args.jobs, mode=args.mode, progress=not args.quiet)
+                       jobs=args.jobs, mode=args.mode, progress=not args.quiet, cache=not args.no_cache,
+                       fresh_kernels=args.fresh_kernels, timeout=args.timeout)
     for res in result.results:
         if res.status != "ok":
             where = f" at cell {res.cell}" if res.cell is not None else ""
@@ -53,7 +54,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"client file not found: {path}")
     from cjkit.contract.load import validate_client
 
-    report = validate_client(path)
+    report = validate_client(path, cache=not args.no_cache)
     print(str(report))
     return 0 if report.ok else 1
 
@@ -86,25 +87,23 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_records(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .records import read_records
-
     import json
 
-    table = read_records(args.notebook)
-    plain = table.assign(value=[{"columns": [str(c) for c in v.columns], "data": v.astype(object).values.tolist()}
-                                if isinstance(v, pd.DataFrame) else v for v in table["value"]])
-    if args.format == "json":
-        print(json.dumps(plain.to_dict("records"), indent=2, ensure_ascii=False, default=str))
-    elif args.format == "csv":
-        plain.assign(value=[json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict) else v
-                            for v in plain["value"]]).to_csv(sys.stdout, index=False)
-    else:
-        from .records import format_value
+    import pandas as pd
 
-        shown = table.assign(value=[format_value(v, k) if k == "table" else v
-                                    for v, k in zip(table["value"], table["kind"])])
+    from .records import format_value, read_records
+    from .results import flat_records, record_rows
+
+    table = read_records(args.notebook)
+    rows = record_rows(table)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+    elif args.format == "csv":
+        flat_records(rows).to_csv(sys.stdout, index=False)
+    else:
+        shown = table.drop(columns="estimate").assign(
+            value=[format_value(v, k, u, e) if k in ("table", "estimate") else v
+                   for v, k, u, e in zip(table["value"], table["kind"], table["unit"], table["estimate"])])
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
             print(shown.to_string(index=False) if len(shown) else "no records")
     return 0
@@ -151,10 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=("report", "teaching"), default="report",
                      help="report: code hidden; teaching: code shown")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-cache", action="store_true",
+                     help="read and check the client's files afresh, without the load cache "
+                          "($CJKIT_CACHE_DIR, default ~/.cache/cjkit)")
+    run.add_argument("--fresh-kernels", action="store_true",
+                     help="start a new kernel for every notebook (default: each job's kernel runs its "
+                          "notebooks in turn, with a clean namespace for each)")
+    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                     help="a cell running longer fails its notebook (default: no limit)")
     run.set_defaults(func=_cmd_run)
 
     val = sub.add_parser("validate", help="load a client and print what was read, kept, fixed and every problem")
     val.add_argument("--client", required=True, metavar="PATH")
+    val.add_argument("--no-cache", action="store_true", help="read the files afresh, without the load cache")
     val.set_defaults(func=_cmd_validate)
 
     init = sub.add_parser("init-client", help="draft a client YAML from data files, marking every guess")
@@ -192,16 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["run", "--client", "no/such/client.yaml"])
     2
     """
-    from .params import ParameterError
-
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help ends here, before any heavy import
     try:
         return args.func(args)
-    except (UsageError, ParameterError, FileNotFoundError) as exc:
-        print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        if type(exc).__name__ in ("ClientDataError", "RecordError"):
+    except (UsageError, FileNotFoundError, ValueError) as exc:
+        from .params import ParameterError  # imports pandas: only once something went wrong
+
+        if type(exc).__name__ in ("ClientDataError", "RecordError") and not isinstance(exc, ParameterError):
             print(f"cjkit {args.command}: {exc}", file=sys.stderr)
             return 1
         print(f"cjkit {args.command}: error: {exc}", file=sys.stderr)

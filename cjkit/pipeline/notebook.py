@@ -4,23 +4,21 @@ Every notebook opens with two code cells::
 
     # Parameters (cjkit)
     client: str = "demo"  # client YAML file, or a bundled dataset (demo, tiny)
-    start: "Optional[str]" = None  # first day of the window, YYYY-MM-DD
-    end: "Optional[str]" = None  # last day of the window, YYYY-MM-DD
+    start: str = ""  # first day of the window, YYYY-MM-DD (empty: from the first record)
+    end: str = ""  # last day of the window, included (empty: to the last record)
 
-    import cjkit.pipeline.notebook
-    from cjkit.pipeline.records import record
+    import cjkit
 
     data = cjkit.notebook.start(globals(), needs=("orders",))
 
-Spell the call ``cjkit.notebook.start(`` exactly: the cell-skipping hook recognises
-the start cell by that text (and ``from cjkit.pipeline.notebook import start`` would clash with
-the ``start`` parameter). The window's ``end`` day is included.
 :func:`start` checks the parameters (names injected by papermill, types, the client
-file, the date window), loads the client, sets the plotting style and returns the
-:class:`~cjkit.contract.load.ClientData`. When a table in ``needs`` is missing it shows a short
-"not available" notice, records ``available = False`` and turns every later cell of
-the kernel session into ``pass``, so papermill, ``cjkit run`` and JupyterLab all
-finish normally with a short report.
+file, the date window), loads the client (through the load cache), sets the plotting
+style and the table style, and returns the :class:`~cjkit.contract.load.ClientData`.
+``needs`` is written as a literal: ``cjkit run`` reads it from the file
+(:func:`cjkit.pipeline.params.notebook_needs`) and writes a short "not available" page,
+without starting a kernel, for a client that lacks one of the tables. Run by hand (in
+JupyterLab, or by papermill directly), ``start`` raises
+:class:`~cjkit.contract.load.TableUnavailable` with one readable line instead.
 """
 from __future__ import annotations
 
@@ -37,7 +35,8 @@ from cjkit.resources import notebooks_dir
 from .params import MARKER, ParameterError, check_parameters, check_value, parse_parameters_source
 from .records import record
 
-__all__ = ["start", "find_parameters", "resolve_client", "skip_rest", "notebook_index", "notebook_title", "UNAVAILABLE", "ParameterError"]
+__all__ = ["start", "find_parameters", "resolve_client", "notebook_index", "notebook_title", "unavailable_text",
+           "UNAVAILABLE", "ParameterError"]
 
 _INJECTED = "# Parameters"
 _FAR = ("1900-01-01", "2200-01-01")  # open ends of a window
@@ -122,40 +121,17 @@ def _check_date(name: str, value: Any) -> pd.Timestamp | None:
         raise ParameterError(f"parameter {name!r}: {value!r} is not a date; write YYYY-MM-DD") from None
 
 
-class _SkipRest:
-    """IPython input transformer turning every later cell into ``pass``."""
-
-    def __call__(self, lines: list[str]) -> list[str]:
-        source = "".join(lines)
-        if source.lstrip().startswith(_INJECTED) or "cjkit.notebook.start(" in source:
-            return lines  # re-running the parameters / start cells still works
-        return ["pass\n"]
-
-
-def _shell() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    return get_ipython()
-
-
-def skip_rest(active: bool = True) -> None:
-    """Install (or with ``active=False`` remove) the transformer that skips later cells."""
-    shell = _shell()
-    if shell is None:
-        return
-    hooks = shell.input_transformers_post
-    hooks[:] = [h for h in hooks if not isinstance(h, _SkipRest)]
-    if active:
-        hooks.append(_SkipRest())
-
-
 #: first words of the notice a notebook shows when the client lacks a table it needs
 UNAVAILABLE = "Not available for this client"
 
 
-def _notice(missing: list[str]) -> str:
+def unavailable_text(missing: Iterable[str]) -> str:
+    """The one-line notice for a client that lacks tables a notebook needs.
+
+    >>> unavailable_text(["events", "orders"])
+    'Not available for this client: needs the events and orders tables'
+    """
+    missing = list(missing)
     names = " and ".join(missing)
     return f"{UNAVAILABLE}: needs the {names} table" + ("s" if len(missing) > 1 else "")
 
@@ -168,10 +144,9 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
     ----------
     namespace : dict
         The notebook's ``globals()``: the parameter values are read from it.
-    needs : iterable of str
-        Tables the notebook cannot do without. If one is missing: in a kernel, a
-        notice is shown, ``available = False`` recorded and later cells skipped; in
-        plain Python, :class:`~cjkit.contract.load.TableUnavailable` is raised.
+    needs : tuple of str
+        Tables the notebook cannot do without, written as a literal (``cjkit run`` reads it
+        from the file). A missing one raises :class:`~cjkit.contract.load.TableUnavailable`.
 
     Returns
     -------
@@ -182,8 +157,9 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
     ------
     ParameterError
         Unknown or mistyped parameter, missing client file, bad or empty window.
+    TableUnavailable
+        The client lacks a table in ``needs`` (one line in a notebook, no traceback).
     """
-    skip_rest(active=False)
     history = namespace.get("In")
     if isinstance(history, list):
         declared, injected = find_parameters(history)
@@ -218,24 +194,17 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
                 + f". Change the parameters {window_params[0]} / {window_params[1]}") from None
         exc._render_traceback_ = lambda _e=exc: [f"ClientDataError: {_e}"]  # type: ignore[attr-defined]
         raise
+    from cjkit.contract.load import TableUnavailable
+    from cjkit.display import install
     from cjkit.plots import set_theme
 
+    try:
+        data.require(*needs)
+    except TableUnavailable as exc:  # one readable line in a notebook, not a traceback
+        exc._render_traceback_ = lambda _e=exc: [f"\x1b[0;31mTableUnavailable\x1b[0m: {_e}"]  # type: ignore[attr-defined]
+        raise
     set_theme()
-    needs = tuple(needs)
-    missing = [t for t in needs if not data.has(t)]
-    if missing and _shell() is None:
-        data.require(*needs)  # raises TableUnavailable
-    if missing:
-        import html
-
-        from IPython.display import display
-
-        text = _notice(missing)
-        display({"text/html": f'<div class="cjkit-unavailable"><strong>{html.escape(text)}</strong></div>',
-                 "text/plain": text}, raw=True)
-        record("available", False, label="Available for this client")
-        skip_rest(active=True)
-        return data
+    install()
     record("available", True, label="Available for this client")
     return data
 
@@ -253,6 +222,8 @@ def notebook_title(nb: Mapping[str, Any], fallback: str) -> str:
     --------
     >>> notebook_title({"metadata": {}, "cells": [{"cell_type": "markdown", "source": "# RFM *segments*"}]}, "x")
     'RFM segments'
+    >>> notebook_title({"metadata": {}, "cells": [{"cell_type": "markdown", "source": "# _The_ 01_needs_events"}]}, "x")
+    'The 01_needs_events'
     """
     import re
 
@@ -263,7 +234,8 @@ def notebook_title(nb: Mapping[str, Any], fallback: str) -> str:
             source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
             for line in source.splitlines():
                 if line.startswith("#"):
-                    return re.sub(r"[*_`]", "", line.lstrip("#")).strip()
+                    # emphasis markers go (*x*, _x_, `x`); underscores inside words stay (01_needs_events)
+                    return re.sub(r"[*`]|(?<!\w)_+|_+(?!\w)", "", line.lstrip("#")).strip()
     return fallback
 
 

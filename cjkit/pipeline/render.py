@@ -13,6 +13,7 @@ notebook shows it through a pandas Styler, which does not escape.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from functools import lru_cache, cache
 from pathlib import Path
@@ -26,10 +27,10 @@ from .notebook import notebook_title
 from .records import format_value
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .run import NotebookResult
+    from .results import NotebookResult
 
 __all__ = ["MODES", "render_html", "write_html", "notebook_title", "sanitize_html",
-           "write_index", "write_clients_index"]
+           "write_index", "write_clients_index", "write_text_page", "one_line"]
 
 MODES = ("report", "teaching")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -90,16 +91,45 @@ def sanitize_html(text: str) -> str:
     return _STYLE_RE.sub(_style_block, clean)
 
 
+def _display_client(source: str, client: str | None, shown: str) -> str:
+    """Papermill's injected cell with the client's absolute path replaced by ``shown``."""
+    if not client:
+        return source
+    return source.replace(repr(client), repr(shown)).replace(f'"{client}"', repr(shown))
+
+
+def client_display_path(client: str, base: Path | None = None) -> str:
+    """How a page shows the client file: relative to ``base`` (the working folder) when under
+    it, else the bundled dataset's name or the file's name, never a machine's absolute path.
+
+    >>> client_display_path("/home/ana/work/clients/acme.yaml", Path("/home/ana/work"))
+    'clients/acme.yaml'
+    >>> client_display_path("/opt/data/acme/client.yaml", Path("/home/ana"))
+    'acme/client.yaml'
+    """
+    path = Path(client)
+    base = base or Path.cwd()
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return f"{path.parent.name}/{path.name}" if path.name == "client.yaml" else path.name
+
+
 def _safe_outputs(nb: nbformat.NotebookNode, mode: str) -> nbformat.NotebookNode:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    client = nb.metadata.get("papermill", {}).get("parameters", {}).get("client")
     cells = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if "remove-cell" in tags or (mode == "report" and tags & _HIDDEN_TAGS):
             continue
+        if "remove-input" in tags:
+            cell.metadata["transient"] = {"remove_source": True}
+        if "injected-parameters" in tags and isinstance(client, str) and os.path.isabs(client):
+            cell.source = _display_client(cell.source, client, client_display_path(client))
         for output in cell.get("outputs", []):
             data = output.get("data")
             if not data:
@@ -162,8 +192,9 @@ def render_html(nb: nbformat.NotebookNode | str | Path, *, mode: str = "report",
         nb = nbformat.read(str(nb), as_version=4)
     name = name or "notebook"
     safe = _safe_outputs(nb, mode)
-    resources = {"metadata": {"name": name},
-                 "cjkit": {"title": notebook_title(nb, name), "notebook": name,
+    title = notebook_title(nb, name)
+    resources = {"metadata": {"name": title},  # the page's <title>
+                 "cjkit": {"title": title, "notebook": name,
                            "client": client or _client_title(nb), "index_link": index_link}}
     body, _ = _exporter(mode).from_notebook_node(safe, resources=resources)
     return body
@@ -191,15 +222,28 @@ def _headlines(records: pd.DataFrame) -> list[str]:
     if records is None or not len(records):
         return []
     heads = records[records["headline"].astype(bool)]
-    return [f"{r.label}: {format_value(r.value, r.kind, r.unit)}" for r in heads.itertuples()]
+    return [f"{r.label}: {format_value(r.value, r.kind, r.unit, getattr(r, 'estimate', None))}"
+            for r in heads.itertuples()]
+
+
+def one_line(text: str | None, limit: int = 160) -> str:
+    """The first line of ``text``, cut at ``limit`` characters (the detail is on its page).
+
+    >>> one_line("ValueError: bad\\nTraceback ...")
+    'ValueError: bad'
+    >>> len(one_line("x" * 500))
+    160
+    """
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return first if len(first) <= limit else first[:limit - 1] + "\u2026"
 
 
 def _status_text(result: NotebookResult) -> tuple[str, str]:
     if result.status == "failed":
         where = f"failed at cell {result.cell}" if result.cell is not None else "failed"
-        return f"{where}: {result.error}" if result.error else where, "failed"
+        return f"{where}: {one_line(result.error)}" if result.error else where, "failed"
     if result.status == "not available":
-        return result.error or "not available for this client", "not-available"
+        return one_line(result.error) or "not available for this client", "not-available"
     return "ok", "ok"
 
 
@@ -211,8 +255,10 @@ def write_index(out_dir: str | Path, results: Sequence[NotebookResult], *, clien
     for res in results:
         status, css = _status_text(res)
         href = res.html.name if res.html is not None else None
+        detail = res.detail.name if res.detail is not None and res.detail != res.html else None
         rows.append({"notebook": res.notebook, "title": res.title or res.notebook, "href": href,
-                     "status": status, "status_class": css, "headlines": _headlines(res.records)})
+                     "status": status, "status_class": css, "detail": detail,
+                     "headlines": _headlines(res.records)})
     page = _jinja().get_template("cjkit_index.html.j2").render(
         heading=f"Reports: {client}" if client else "Reports", rows=rows, run_date=run_date,
         subtitle=f"{len(rows)} notebooks, {sum(r['status_class'] == 'failed' for r in rows)} failed")
@@ -231,8 +277,15 @@ def write_clients_index(out_dir: str | Path, table: pd.DataFrame, clients: Itera
     a short status text per client (e.g. ``"3 ok, 1 failed"``).
     """
     clients = list(clients)
-    rows = [{"notebook": r["notebook"], "label": r["label"] + (f" ({r['unit']})" if r["unit"] else ""),
-             "cells": ["" if _missing(r[c]) else format_value(r[c], r["kind"]) for c, _ in clients]}
+    def shown(value: Any, row: pd.Series) -> str:
+        if _missing(value):
+            return ""
+        return format_value(value, "number" if row["kind"] == "estimate" else row["kind"],
+                            "share" if row["unit"] == "share" else None)
+
+    rows = [{"notebook": r["notebook"],
+             "label": r["label"] + (f" ({r['unit']})" if r["unit"] and r["unit"] != "share" else ""),
+             "cells": [shown(r[c], r) for c, _ in clients]}
             for _, r in table.iterrows()]
     page = _jinja().get_template("cjkit_index.html.j2").render(
         heading="Headline results by client", table=rows, run_date=run_date,
@@ -245,3 +298,12 @@ def write_clients_index(out_dir: str | Path, table: pd.DataFrame, clients: Itera
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
+
+
+def write_text_page(path: str | Path, title: str, text: str) -> Path:
+    """A plain self-contained page showing ``text`` as it is (e.g. a client's load report)."""
+    page = _jinja().get_template("cjkit_index.html.j2").render(heading=title, subtitle="", run_date=None,
+                                                                text=text)
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path

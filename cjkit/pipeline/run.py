@@ -1,13 +1,21 @@
 """Run the numbered notebooks on one or more clients: execute, render, collect records.
 
-``run_suite`` discovers notebooks by glob (never a hand-kept list), checks every
-``-p`` parameter against each notebook's parameters cell before any kernel starts,
-executes each notebook with papermill in its own kernel (``jobs`` at a time, on
-threads: each papermill call drives its own kernel process), renders the HTML in the
-main thread with one reused exporter, and writes per client ``<name>.ipynb``,
-``<name>.html``, ``results.json``, ``results.csv`` and ``index.html``; for several
-clients also ``clients.csv`` and a cross-client ``index.html``. A failing notebook is
-reported with its failing cell and does not stop the others.
+:func:`run_suite` does, in this order:
+
+1. before any kernel starts: discover the notebooks by glob (never a hand-kept list), check
+   every ``-p`` parameter against each notebook's parameters cell, read the tables each
+   notebook needs (:func:`~cjkit.pipeline.params.notebook_needs`) and validate each client
+   once (which fills the load cache every notebook then reads);
+2. a client with data errors gets a failed result per notebook pointing at its load report;
+   a notebook needing a table the client lacks gets its short "not available" page and an
+   ``available = False`` record, written here without a kernel;
+3. the remaining notebooks run through papermill on ``jobs`` kernels, each kernel running
+   its notebooks one after another with a clean namespace in between
+   (:mod:`~cjkit.pipeline.kernels`); HTML is rendered in the main thread as results arrive;
+4. per client ``<name>.ipynb``, ``<name>.html``, ``results.json``, ``results.csv`` and
+   ``index.html``; for several clients also ``clients.csv`` and a cross-client ``index.html``.
+
+A failing notebook is reported with its failing cell and does not stop the others.
 """
 from __future__ import annotations
 
@@ -15,48 +23,34 @@ import datetime as dt
 import glob
 import json
 import os
+import queue
 import re
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable, Mapping, Sequence
 
 import nbformat
 import pandas as pd
 
+from cjkit.contract.report import closest
 from cjkit import resources
 
-from .params import ParameterError, check_value, notebook_parameters, parse_cli_value
-from .notebook import UNAVAILABLE
-from .records import records_from_notebook
+from .kernels import NotebookKernel
+from .notebook import notebook_title, unavailable_text
+from .params import ParameterError, check_value, notebook_needs, notebook_parameters, parse_cli_value
+from .records import make_record, record_bundle, records_from_notebook
+from .results import NotebookResult, SuiteResult, clients_table, flat_records, record_rows, status_counts
 
-__all__ = ["DEFAULT_GLOB", "NotebookResult", "SuiteResult", "ClientSpec", "discover_notebooks",
-           "find_clients", "prepare_parameters", "default_kernel", "run_notebook", "run_suite",
-           "clients_table"]
+__all__ = ["DEFAULT_GLOB", "ClientSpec", "discover_notebooks", "find_clients", "prepare_parameters",
+           "default_kernel", "run_notebook", "unavailable_notebook", "run_suite"]
 
 #: the kit's own numbered notebooks, wherever they are (checkout or installed wheel): an absolute glob
 DEFAULT_GLOB = resources.notebooks_glob()
 _NUM = re.compile(r"^(\d+)")
-
-
-@dataclass
-class NotebookResult:
-    """Outcome of one notebook on one client (``status``: ok, failed or not available)."""
-
-    client: str
-    notebook: str
-    source: Path
-    ipynb: Path | None = None
-    html: Path | None = None
-    status: str = "ok"
-    cell: int | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    title: str | None = None
-    records: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -66,29 +60,6 @@ class ClientSpec:
     path: Path
     name: str
     title: str
-
-
-@dataclass
-class SuiteResult:
-    """All notebook results of a run, with the output folders."""
-
-    results: list[NotebookResult]
-    out_dirs: dict[str, Path]
-    out_root: Path
-
-    @property
-    def ok(self) -> bool:
-        """True when no notebook failed ("not available" counts as ok)."""
-        return not any(r.status == "failed" for r in self.results)
-
-    @property
-    def records(self) -> pd.DataFrame:
-        """Records of every notebook with a leading ``client`` column."""
-        frames = [r.records.assign(client=r.client) for r in self.results if len(r.records)]
-        if not frames:
-            return pd.DataFrame(columns=["client", "notebook", "name", "value", "unit", "label", "headline", "kind"])
-        out = pd.concat(frames, ignore_index=True)
-        return out[["client"] + [c for c in out.columns if c != "client"]]
 
 
 def discover_notebooks(pattern: str = DEFAULT_GLOB, *, root: str | Path = ".") -> list[Path]:
@@ -152,8 +123,6 @@ def prepare_parameters(notebooks: Sequence[Path], given: Mapping[str, Any]) -> d
     that declare it; a name no selected notebook declares is an error (with the closest
     name). ``client`` is set by the runner and may not be given.
     """
-    import difflib
-
     declared = {nb: notebook_parameters(nb) for nb in notebooks}
     for nb, table in declared.items():
         if "client" not in set(table["name"]):
@@ -165,8 +134,8 @@ def prepare_parameters(notebooks: Sequence[Path], given: Mapping[str, Any]) -> d
     for name, raw in given.items():
         users = [nb for nb, t in declared.items() if name in set(t["name"])]
         if not users:
-            close = difflib.get_close_matches(name, everything, n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(name, everything, cutoff=0.5)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise ParameterError(f"unknown parameter {name!r}{hint}: no selected notebook declares it; "
                                  f"declared parameters: {', '.join(everything)}")
         for nb in users:
@@ -180,54 +149,43 @@ def prepare_parameters(notebooks: Sequence[Path], given: Mapping[str, Any]) -> d
 
 
 def default_kernel() -> str:
-    """``cjkit`` when that kernelspec is installed, else ``python3``."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """The kernel that runs this very Python: ``cjkit`` when that kernelspec does, else ``python3``.
 
-    return "cjkit" if "cjkit" in KernelSpecManager().find_kernel_specs() else "python3"
+    A "cjkit" kernelspec registered by another installation (``make kernel`` in a checkout
+    writes one for the user) would run another Python with another cjkit; ``python3`` is
+    then jupyter_client's native kernel, which is always this interpreter.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec("cjkit")
+    except NoSuchKernel:
+        return "python3"
+    python = Path(spec.argv[0]) if spec.argv else None
+    if python is not None and python.name.startswith("python") and not python.is_absolute():
+        return "cjkit"  # "python" on PATH: ipykernel's own spec form, resolved by jupyter_client
+    same = python is not None and python.exists() and os.path.samefile(python, sys.executable)
+    return "cjkit" if same else "python3"
 
 
-def _client_errors(spec: ClientSpec) -> str | None:
-    """None when the client loads cleanly, else a one-line summary (no kernel is started)."""
+@dataclass
+class _ClientCheck:
+    """A client validated once, before any kernel starts."""
+
+    error: str | None          # one line, or None when the client loads
+    tables: frozenset[str]     # the tables it has
+    report: str                # the full load report (shown on its page when it fails)
+
+
+def _check_client(spec: ClientSpec, *, cache: bool) -> _ClientCheck:
     from cjkit.contract.load import validate_client
 
-    report = validate_client(spec.path)
+    report = validate_client(spec.path, cache=cache)
+    tables = frozenset(t for t, s in report.tables.items() if s.rows_read)
     if report.ok:
-        return None
+        return _ClientCheck(None, tables, str(report))
     first = report.errors[0].message
-    return (f"client data has {len(report.errors)} error(s), e.g. {first}; "
-            f"see `cjkit validate --client {spec.path}`")
-
-
-def _unavailable_text(nb: nbformat.NotebookNode) -> str | None:
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/plain", "")
-            if isinstance(text, str) and text.startswith(UNAVAILABLE):
-                return text
-    return None
-
-
-def _ipc_kernel_manager() -> type:
-    """Kernel manager talking to its kernel over Unix sockets instead of TCP ports.
-
-    Kernels started at the same moment (``--jobs``, or test workers) pick TCP ports by
-    binding and releasing them, and two can pick the same one; Unix sockets named after
-    the kernel's own connection file cannot collide, and stay on this machine.
-    """
-    import tempfile
-    import uuid
-
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum, default
-
-    class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-        @default("ip")
-        def _ip_default(self) -> str:  # absolute: the kernel runs in the notebook's folder
-            return str(Path(tempfile.gettempdir()) / f"cjkit-{uuid.uuid4().hex[:12]}-ipc")
-
-    return IPCKernelManager
+    return _ClientCheck(f"client data has {len(report.errors)} error(s), e.g. {first}", tables, str(report))
 
 
 def _reset_papermill_cwd() -> None:
@@ -244,31 +202,33 @@ def _reset_papermill_cwd() -> None:
 
 
 def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameters: Mapping[str, Any],
-                 kernel_name: str) -> NotebookResult:
-    """Execute one notebook with papermill (kernel working directory: the notebook's folder)."""
+                 kernel: NotebookKernel, timeout: float | None = None, reuse: bool = True) -> NotebookResult:
+    """Execute one notebook with papermill on ``kernel`` (working folder: the notebook's folder).
+
+    The kernel is reset before the notebook; it is replaced afterwards when the notebook
+    killed or hung it, or when ``reuse`` is false.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .notebook import notebook_title
-
     res = NotebookResult(client=client.name, notebook=source.stem, source=source, ipynb=out_ipynb)
     started = time.perf_counter()
-    nb = None
+    nb, healthy = None, True
     try:
-        # The kernel's cwd goes through nbclient's resources; papermill's own ``cwd``
-        # would os.chdir() the whole process, which is unsafe with threads.
+        kernel.prepare(source.parent.resolve())
         # Absolute paths: papermill's local reader/writer keeps one process-wide "cwd" that
         # parallel calls set and restore in any order (see _reset_papermill_cwd).
         nb = pm.execute_notebook(str(source.resolve()), str(out_ipynb.resolve()),
                                  parameters={"client": str(client.path), **parameters},
-                                 kernel_name=kernel_name, progress_bar=False, log_output=False,
-                                 request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
-                                 resources={"metadata": {"path": str(source.parent.resolve())}},
-                                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # no kernel chatter
+                                 kernel_name=kernel.kernel_name, km=kernel.manager, progress_bar=False,
+                                 log_output=False, request_save_on_cell_execute=False,
+                                 execution_timeout=timeout)
     except PapermillExecutionError as exc:
         res.status, res.cell, res.error = "failed", exc.exec_count, f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, could not start, bad notebook file...
-        res.status, res.error = "failed", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # kernel died or hung, could not start, bad notebook file...
+        res.status, res.error, healthy = "failed", f"{type(exc).__name__}: {exc}", False
+    finally:
+        kernel.finished(healthy=healthy and reuse)
     res.seconds = time.perf_counter() - started
     if nb is None and out_ipynb.is_file():
         nb = nbformat.read(str(out_ipynb), as_version=4)
@@ -278,65 +238,100 @@ def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameter
             res.records = records_from_notebook(nb, notebook=source.stem)
         except ValueError as exc:
             res.status, res.error = "failed", str(exc)
-        notice = _unavailable_text(nb)
-        if res.status == "ok" and notice:
-            res.status, res.error = "not available", notice
     return res
 
 
+def unavailable_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, missing: Sequence[str],
+                         have: Iterable[str]) -> NotebookResult:
+    """Write the short page of a notebook the client cannot run, without a kernel.
+
+    The page holds the notebook's title, the notice and an ``available = False`` record, in
+    an executed-notebook file that renders and reads back like any other.
+    """
+    import html
+
+    book = nbformat.read(str(source), as_version=4)
+    title = notebook_title(book, source.stem)
+    text = unavailable_text(missing)
+    tables = ", ".join(sorted(have)) or "none"
+    notice = {"text/html": f'<div class="cjkit-unavailable"><strong>{html.escape(text)}</strong> '
+                           f"(client {html.escape(client.title)} has: {html.escape(tables)})</div>",
+              "text/plain": f"{text} (client {client.title} has: {tables})"}
+    rec = make_record("available", False, label="Available for this client")
+    cell = nbformat.v4.new_code_cell("", metadata={"tags": ["remove-input"]}, outputs=[
+        nbformat.v4.new_output("display_data", data=notice),
+        nbformat.v4.new_output("display_data", data=record_bundle(rec))])
+    out = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}"), cell],
+                                   metadata=book.metadata)
+    out.metadata["papermill"] = {"parameters": {"client": str(client.path)}}
+    out.metadata["cjkit"] = {"status": "not available", "needs_missing": list(missing)}
+    nbformat.write(out, str(out_ipynb))
+    return NotebookResult(client=client.name, notebook=source.stem, source=source, ipynb=out_ipynb,
+                          status="not available", error=text, title=title,
+                          records=records_from_notebook(out, notebook=source.stem))
+
+
 def _write_results(out_dir: Path, results: Sequence[NotebookResult]) -> None:
-    rows = []
-    for res in results:
-        for rec in res.records.itertuples():
-            value = rec.value
-            if isinstance(value, pd.DataFrame):
-                value = {"columns": [str(c) for c in value.columns],
-                         "data": json.loads(value.to_json(orient="values", date_format="iso"))}
-            rows.append({"notebook": rec.notebook, "name": rec.name, "value": value, "unit": rec.unit,
-                         "label": rec.label, "headline": bool(rec.headline), "kind": rec.kind})
+    frames = [r.records for r in results if len(r.records)]
+    rows = record_rows(pd.concat(frames, ignore_index=True)) if frames else []
     status = [{"notebook": r.notebook, "status": r.status, "cell": r.cell, "error": r.error} for r in results]
     (out_dir / "results.json").write_text(
         json.dumps({"records": rows, "notebooks": status}, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
         encoding="utf-8")
-    tidy = pd.DataFrame([{**r, "value": json.dumps(r["value"], ensure_ascii=False)
-                          if isinstance(r["value"], (dict, list)) else r["value"]} for r in rows],
-                        columns=["notebook", "name", "value", "unit", "label", "headline", "kind"])
-    tidy.to_csv(out_dir / "results.csv", index=False)
+    flat_records(rows).to_csv(out_dir / "results.csv", index=False)
 
 
-def _status_counts(results: Sequence[NotebookResult], client: str) -> str:
-    counts = pd.Series([r.status for r in results if r.client == client]).value_counts()
-    return ", ".join(f"{counts[k]} {k}" for k in ("ok", "not available", "failed") if k in counts)
+def _kernel_env(cache: bool) -> dict[str, str] | None:
+    return None if cache else dict(os.environ, CJKIT_NO_CACHE="1")
 
 
-def clients_table(results: Sequence[NotebookResult], clients: Sequence[str]) -> pd.DataFrame:
-    """Wide table of headline records: notebook, name, label, unit, kind, one column per client."""
-    frames = [r.records.assign(client=r.client) for r in results if len(r.records)]
-    base = ["notebook", "name", "label", "unit", "kind"]
-    if not frames:
-        return pd.DataFrame(columns=base + list(clients))
-    recs = pd.concat(frames, ignore_index=True)
-    recs = recs[recs["headline"].astype(bool) & (recs["kind"] != "table")]
-    keys = recs.drop_duplicates(["notebook", "name"])[base].reset_index(drop=True)
-    for client in clients:
-        values = recs[recs["client"] == client].set_index(["notebook", "name"])["value"]
-        keys[client] = pd.Series([values.get((n, m)) for n, m in zip(keys["notebook"], keys["name"])],
-                                 dtype=object)
-    return keys.sort_values(["notebook", "name"], kind="stable").reset_index(drop=True).astype(object)
+def _work(tasks: queue.Queue, done: queue.Queue, *, kernel_name: str, cwd: Path, cache: bool,
+          timeout: float | None, reuse: bool) -> None:
+    """One job: a kernel running tasks from ``tasks`` until the queue is empty."""
+    kernel = NotebookKernel(kernel_name, cwd=cwd, env=_kernel_env(cache))
+    try:
+        while True:
+            try:
+                spec, nb, out, params = tasks.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                res = run_notebook(nb, out, client=spec, parameters=params, kernel=kernel, timeout=timeout,
+                                   reuse=reuse)
+            except Exception as exc:  # the worker must always report back, or the run would wait forever
+                res = NotebookResult(client=spec.name, notebook=nb.stem, source=nb, status="failed",
+                                     error=f"{type(exc).__name__}: {exc}")
+            done.put((spec, nb, res))
+    finally:
+        kernel.shutdown()
 
 
 def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GLOB, out_dir: str | Path | None = None,
               params: Mapping[str, Any] | None = None, jobs: int = 1, mode: str = "report",
-              kernel_name: str | None = None, progress: bool = True) -> SuiteResult:
+              kernel_name: str | None = None, progress: bool = True, cache: bool = True,
+              fresh_kernels: bool = False, timeout: float | None = None) -> SuiteResult:
     """Execute and render every notebook matching ``notebooks_glob`` on every client.
 
-    ``out_dir`` defaults to ``reports/``; each client writes to ``<out>/<client name>/``,
-    except that an explicit ``out_dir`` with a single client is used as it is.
+    Parameters
+    ----------
+    clients : paths of client YAML files, folders of them, or bundled dataset names
+    out_dir : folder, optional
+        Default ``reports/``; each client writes to ``<out>/<client name>/``, except that
+        an explicit ``out_dir`` with a single client is used as it is.
+    jobs : int
+        Kernels running at once (each runs its share of the notebooks in turn).
+    cache : bool
+        Use the load cache (:mod:`cjkit.contract.cache`); ``False`` reads every file afresh.
+    fresh_kernels : bool
+        A new kernel for every notebook instead of a reset one (slower; the old behaviour).
+    timeout : float, optional
+        Seconds a cell may run before the notebook fails.
+
     Raises ParameterError / FileNotFoundError / ValueError before any kernel starts.
     """
     from tqdm import tqdm
 
-    from .render import MODES, write_clients_index, write_html, write_index
+    from .render import MODES, write_clients_index, write_html, write_index, write_text_page
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -345,34 +340,53 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
     if not notebooks:
         raise FileNotFoundError(f"no notebooks match {notebooks_glob!r} (from {Path.cwd()})")
     per_nb = prepare_parameters(notebooks, params or {})
+    needs = {nb: notebook_needs(nb) for nb in notebooks}
     kernel = kernel_name or default_kernel()
     root = Path(out_dir) if out_dir is not None else Path("reports")
     dirs = {s.name: (root if out_dir is not None and len(specs) == 1 else root / s.name) for s in specs}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     done: dict[tuple[str, Path], NotebookResult] = {}
-    broken = {s.name: _client_errors(s) for s in specs}
+    tasks: queue.Queue = queue.Queue()
     for spec in specs:
-        if broken[spec.name]:
+        check = _check_client(spec, cache=cache)
+        if check.error:
+            page = write_text_page(dirs[spec.name] / "load_report.html", f"Load report: {spec.title}", check.report)
             for nb in notebooks:
                 done[(spec.name, nb)] = NotebookResult(client=spec.name, notebook=nb.stem, source=nb,
-                                                       status="failed", error=broken[spec.name])
-    tasks = [(s, nb) for s in specs for nb in notebooks if not broken[s.name]]
+                                                       status="failed", error=check.error, detail=page)
+            continue
+        for nb in notebooks:
+            out = dirs[spec.name] / nb.name
+            missing = [t for t in needs[nb] if t not in check.tables]
+            if missing:
+                res = unavailable_notebook(nb, out, client=spec, missing=missing, have=check.tables)
+                res.html = write_html(out, out.with_suffix(".html"), mode=mode, client=spec.title, index_link=True)
+                done[(spec.name, nb)] = res
+            else:
+                tasks.put((spec, nb, out, per_nb[nb]))
+    total = tasks.qsize()
+    finished: queue.Queue = queue.Queue()
     _reset_papermill_cwd()
-    bar = tqdm(total=len(tasks), desc="notebooks", unit="nb", file=sys.stderr, disable=not progress)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_notebook, nb, dirs[s.name] / nb.name, client=s, parameters=per_nb[nb],
-                               kernel_name=kernel): (s, nb) for s, nb in tasks}
-        for future in as_completed(futures):
-            spec, nb = futures[future]
-            res = future.result()
-            if res.ipynb is not None and res.ipynb.is_file():
-                res.html = write_html(res.ipynb, res.ipynb.with_suffix(".html"), mode=mode,
-                                      client=spec.title, index_link=True)
-            done[(spec.name, nb)] = res
-            bar.set_postfix_str(f"{spec.name}/{nb.stem}: {res.status}")
-            bar.update()
+    workers = [threading.Thread(target=_work, args=(tasks, finished), daemon=True,
+                                kwargs={"kernel_name": kernel, "cwd": notebooks[0].parent.resolve(), "cache": cache,
+                                        "timeout": timeout, "reuse": not fresh_kernels})
+               for _ in range(max(1, min(jobs, total)))] if total else []
+    for worker in workers:
+        worker.start()
+    bar = tqdm(total=total, desc="notebooks", unit="nb", file=sys.stderr, disable=not progress)
+    for _ in range(total):
+        spec, nb, res = finished.get()
+        if res.ipynb is not None and res.ipynb.is_file():
+            res.html = write_html(res.ipynb, res.ipynb.with_suffix(".html"), mode=mode,
+                                  client=spec.title, index_link=True)
+            res.detail = res.html
+        done[(spec.name, nb)] = res
+        bar.set_postfix_str(f"{spec.name}/{nb.stem}: {res.status}")
+        bar.update()
     bar.close()
+    for worker in workers:
+        worker.join()
     _reset_papermill_cwd()
     today = dt.date.today().isoformat()
     results = [done[(s.name, nb)] for s in specs for nb in notebooks]
@@ -385,6 +399,6 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
         table = clients_table(results, names)
         table.to_csv(root / "clients.csv", index=False)
         links = [(s.name, f"{dirs[s.name].relative_to(root).as_posix()}/index.html") for s in specs]
-        write_clients_index(root, table, links, status={s.name: _status_counts(results, s.name) for s in specs},
+        write_clients_index(root, table, links, status={s.name: status_counts(results, s.name) for s in specs},
                             run_date=today)
     return SuiteResult(results=results, out_dirs=dirs, out_root=root)
