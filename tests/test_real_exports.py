@@ -362,3 +362,19 @@ def test_demo_fixed_is_at_most_the_rows(demo_client: Path) -> None:
     no_answer = raw["nps"].str.strip().str.lower().isin(["", "n/a", "na", "-", "none"]).sum()
     assert s.loc["surveys", "fixed"] == no_answer  # the only in-place fix of the demo
     assert s.loc[["customers", "events", "orders", "spend"], "fixed"].tolist() == [0, 0, 0, 0]
+
+
+def test_numeric_dates_know_leap_years_and_two_digit_years(tmp_path: Path) -> None:
+    orders = orders_with("c1,o1,29/02/2024,10", "c2,o2,29/02/2023,20", "c1,o3,31.12.99,30",
+                         "c2,o4,13.1.24,40")
+    report = validate_client(client(tmp_path, orders=orders))
+    # 29 February 2024 exists, 2023's does not; '99' is 1999 and '24' 2024 (as strptime's %y)
+    assert messages(report, "orders", "ordered_at") == [
+        ("fix", "orders.ordered_at: 3 dates written with numbers, read day first because "
+                "'29/02/2024' (row 2 of orders.csv) can only be day first (e.g. '29/02/2024' -> "
+                "2024-02-29 00:00:00)"),
+        ("error", "orders.ordered_at: 1 row with a date/time that cannot be read (e.g. "
+                  "'29/02/2023'; row 3 of orders.csv)")]
+    data = load_client(client(tmp_path, orders=orders, top={"options": {"drop_invalid_rows": True}}))
+    assert data.orders["ordered_at"].tolist() == utc("2024-02-28 23:00", "1999-12-30 23:00",
+                                                     "2024-01-12 23:00")

@@ -36,6 +36,24 @@ _NS_MIN, _NS_MAX = pd.Timestamp("1677-09-22", tz="UTC"), pd.Timestamp("2262-04-1
 Parsed = tuple[pd.Series, list[Problem]]
 
 
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of ``pattern`` in each value, as text columns (missing when absent).
+
+    Vectorised with pyarrow (RE2): ``Series.str.extract`` runs Python's ``re`` value by value.
+
+    >>> _extract(pd.Series(["12 €", "x"]), "^(?P<n>[0-9]+) ?(?P<c>€)?$").fillna("-").values.tolist()
+    [['12', '€'], ['-', '-']]
+    """
+    arr = pa.array(values.astype("str"), type=pa.large_string())
+    found = pc.extract_regex(arr, pattern)
+    cols = {}
+    for i, f in enumerate(found.type):
+        col = pc.struct_field(found, [i])
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.large_string()), col)
+        cols[f.name] = pd.Series(col.to_pandas(), index=values.index, dtype="str")
+    return pd.DataFrame(cols, index=values.index)
+
+
 def to_text(s: pd.Series) -> pd.Series:
     """Values as pandas ``str`` (missing stays missing).
 
@@ -123,10 +141,13 @@ for _code, _signs in CURRENCY_SIGNS.items():
     for _sign in _signs:
         _SIGN_CODES[_sign] = _SIGN_CODES.get(_sign, ()) + (_code,)
 _TOKEN = "|".join([re.escape(t) for t in sorted(_SIGN_CODES, key=len, reverse=True)] + ["[A-Z]{3}"])
-_MONEY = (rf"^(?P<s1>[+-]?)\s*(?P<pre>{_TOKEN})?\s*(?P<s2>[+-]?)\s*"
-          rf"(?P<num>[\d.,]?\d[\d.,' \u00a0\u202f]*?)\s*(?P<post>{_TOKEN})?$")
-_SPACES = " \u00a0\u202f'"
-_NUMBER_LIKE = rf"[+-]?\s*(?:{_TOKEN})?\s*[+-]?\d[\d.,' \u00a0\u202f]*\s*(?:{_TOKEN}|%)?"
+# patterns hold the no-break spaces themselves: RE2 (pyarrow) knows no \\u escapes
+_SPACES = " \u00a0\u202f'"                  # between thousands: spaces or an apostrophe
+_WS = "[\\s\u00a0\u202f]"                     # white space, no-break spaces included
+_MONEY = (f"^(?P<s1>[+-]?){_WS}*(?P<pre>{_TOKEN})?{_WS}*(?P<s2>[+-]?){_WS}*"
+          f"(?P<num>[\\d.,]?\\d[\\d.,{_SPACES}]*?){_WS}*(?P<post>{_TOKEN})?$")
+_NUMBER_LIKE = (f"[+-]?{_WS}*(?:{_TOKEN})?{_WS}*[+-]?\\d[\\d.,{_SPACES}]*{_WS}*"
+                f"(?:{_TOKEN}|%)?")
 _GROUPED_SPACES = rf"[+-]?[1-9]\d{{0,2}}(?:[{_SPACES}]\d{{3}})+(?:[.,]\d+)?"
 _MARKS = {  # how a number writes its marks; each is matched against the whole value
     "plain": r"[+-]?\d+|[+-]?\d*\.?\d+[eE][+-]?\d+",
@@ -162,7 +183,7 @@ def money_tokens(values: pd.Series) -> tuple[str, ...]:
     ('$', 'US$')
     """
     counts = values.dropna().astype("str").str.strip().value_counts()
-    parts = pd.Series(counts.index, dtype="str").str.extract(_MONEY)
+    parts = _extract(pd.Series(counts.index, dtype="str"), _MONEY)
     token = parts["pre"].fillna(parts["post"])
     found = pd.Series(counts.to_numpy(), index=token.to_numpy())[token.notna().to_numpy()]
     if not len(found):
@@ -292,15 +313,15 @@ def _read_numbers(text: pd.Series, src: Source, col: str, *, decimal: str | None
 def _strip_currency(u: pd.Series, text: pd.Series, codes: np.ndarray, src: Source, col: str,
                     currency: str | None) -> tuple[pd.Series, np.ndarray, list[Problem]]:
     """Remove the client's currency sign/code from distinct values ``u``; others are errors."""
-    parts = u.str.extract(_MONEY)
+    parts = _extract(u, _MONEY)
     token = parts["pre"].fillna(parts["post"])
     has = token.notna().to_numpy()
     problems: list[Problem] = []
     if not has.any():
         return u, np.zeros(len(u), dtype=bool), []
     own = currency.strip().upper() if currency else None
-    ours = np.array([own is not None and own in currency_codes(t) if isinstance(t, str) else False
-                     for t in token], dtype=bool)
+    ours_by_token = {t: own is not None and own in currency_codes(t) for t in token.dropna().unique()}
+    ours = token.map(ours_by_token).fillna(False).to_numpy(dtype=bool)
     sign = np.where((parts["s1"] == "-") | (parts["s2"] == "-"), "-", "")
     stripped = pd.Series(sign, dtype="str") + parts["num"].str.strip()
     num = u.where(~pd.Series(has), stripped)
@@ -507,9 +528,28 @@ def _has_offset(text: pd.Series) -> pd.Series:
                      index=text.index)
 
 
-def _iso_dates(y: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
-    two = lambda v: v.astype("Int64").astype("str").str.zfill(2)  # noqa: E731
-    return y.astype("Int64").astype("str") + "-" + two(month) + "-" + two(day)
+def _ints(digits: pd.Series) -> np.ndarray:
+    """Digit texts -> float64 array (NaN where missing), cast by pyarrow."""
+    arr = pc.cast(pa.array(digits, type=pa.large_string()), pa.int64())
+    return arr.to_numpy(zero_copy_only=False).astype("float64")
+
+
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _is_date(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Whether (year, month, day) is a calendar date (leap years included); NaN -> False."""
+    with np.errstate(invalid="ignore"):
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        month_ok = (m >= 1) & (m <= 12)
+        mi = np.where(month_ok, m, 1).astype(int)
+        days = _MONTH_DAYS[mi - 1] + ((mi == 2) & leap)
+        return month_ok & (d >= 1) & (d <= days)
+
+
+def _iso_dates(y: np.ndarray, month: np.ndarray, day: np.ndarray) -> pd.Series:
+    two = lambda v: pd.Series(v).astype("Int64").astype("str").str.zfill(2)  # noqa: E731
+    return pd.Series(y).astype("Int64").astype("str") + "-" + two(month) + "-" + two(day)
 
 
 def _numeric_dates(text: pd.Series, src: Source, col: str,
@@ -528,19 +568,15 @@ def _numeric_dates(text: pd.Series, src: Source, col: str,
     sub = text[cand]
     codes, uniq = pd.factorize(sub)
     u = pd.Series(np.asarray(uniq, dtype=object), dtype="str")
-    p = u.str.extract(_DMY)
+    p = _extract(u, _DMY)
     ok = p["a"].notna().to_numpy()
-    a, b = pd.to_numeric(p["a"]), pd.to_numeric(p["b"])
-    y = pd.to_numeric(p["y"])
-    y = y.where(p["y"].str.len() != 2, y + np.where(y < 69, 2000, 1900))
-    iso_d, iso_m = _iso_dates(y, b, a), _iso_dates(y, a, b)
-    ok_d = ok & pd.to_datetime(iso_d.where(pd.Series(ok)), format="%Y-%m-%d",
-                               errors="coerce").notna().to_numpy()
-    ok_m = ok & pd.to_datetime(iso_m.where(pd.Series(ok)), format="%Y-%m-%d",
-                               errors="coerce").notna().to_numpy()
+    a, b, y = _ints(p["a"]), _ints(p["b"]), _ints(p["y"])
+    y = np.where(p["y"].str.len().to_numpy(dtype="float64", na_value=0) == 2,
+                 y + np.where(y < 69, 2000, 1900), y)
+    ok_d, ok_m = ok & _is_date(y, b, a), ok & _is_date(y, a, b)
     only_d, only_m = ok_d & ~ok_m, ok_m & ~ok_d
-    either = ok_d & ok_m & (a != b).to_numpy()
-    hour = pd.to_numeric(p["h"])
+    either = ok_d & ok_m & (a != b)
+    hour = pd.Series(_ints(p["h"]))
     ampm = p["ampm"].str.lower().str[0]
     hour = hour.where(~((ampm == "p") & (hour < 12)), hour + 12)
     hour = hour.where(~((ampm == "a") & (hour == 12)), 0)
@@ -570,7 +606,8 @@ def _numeric_dates(text: pd.Series, src: Source, col: str,
             order = bool(only_d.any())
         elif either.any():
             k = np.flatnonzero(either)[0]
-            day_, month_ = pd.Timestamp(iso_d[k]), pd.Timestamp(iso_m[k])
+            day_ = pd.Timestamp(int(y[k]), int(b[k]), int(a[k]))
+            month_ = pd.Timestamp(int(y[k]), int(a[k]), int(b[k]))
             problems.append(row_problem(
                 "error", src, col, rows(either), "with a date that reads day first or month "
                 "first, and no date in the column tells which", values=u[either],
@@ -584,7 +621,8 @@ def _numeric_dates(text: pd.Series, src: Source, col: str,
     if order is not None:
         valid = ok_d if order else ok_m
         impossible = (ok_m if order else ok_d) & ~valid
-        iso = ((iso_d if order else iso_m) + clock).where(pd.Series(valid))
+        iso = ((_iso_dates(y, b, a) if order else _iso_dates(y, a, b)) + clock).where(
+            pd.Series(valid))
         word, flag = ("day first", "true") if order else ("month first", "false")
         if valid.any():
             k = np.flatnonzero(valid)[0]
