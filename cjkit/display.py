@@ -128,12 +128,16 @@ def _interval(value: Any, low: Any, high: Any, unit: str | None) -> str:
 def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS, caption: str | None = None) -> str:
     """The kit's HTML for a table (escaped: client text never becomes markup).
 
+    ``caption`` (default: ``frame.attrs["caption"]``, which an analysis may set, e.g. to say
+    why a table is empty) is shown under the table.
+
     Examples
     --------
     >>> page = table_html(pd.DataFrame({"campaign": ["<script>x</script>"], "n": [12000]}))
     >>> "&lt;script&gt;" in page, "12,000" in page, "<script>" in page
     (True, True, False)
     """
+    caption = caption if caption is not None else frame.attrs.get("caption")
     total = len(frame)
     shown = frame.head(max_rows) if total > max_rows else frame
     text, numeric = formatted(shown)

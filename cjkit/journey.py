@@ -6,7 +6,6 @@ model is a YAML file with the same layout (declared by the pydantic models ``_Mo
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,8 +47,11 @@ def _norm(key: Any) -> str:
 
 
 def _suggest(key: Any, choices: Mapping[str, str]) -> str:
-    close = difflib.get_close_matches(_norm(key), list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {choices[close[0]]!r}?" if close else ""
+    """" Did you mean 'X'?" over normalised keys, with the kit's one closest()."""
+    from cjkit.contract.report import closest
+
+    close = closest(_norm(key), list(choices))
+    return f" Did you mean {choices[close]!r}?" if close else ""
 
 
 def _words(value: Any) -> str:
@@ -313,18 +315,27 @@ def _stored_crosswalks() -> dict[tuple[str, str], pd.DataFrame]:
     return out
 
 
-def crosswalk(source: ModelKey, target: ModelKey) -> pd.DataFrame:
+def crosswalk(source: ModelKey, target: ModelKey, *, missing: str = "raise") -> pd.DataFrame:
     """Stage links between two models: DataFrame[source_stage, target_stage, note].
 
     A stored mapping is read in either direction; a model mapped onto itself gives the
     identity. A stage may link to several stages. Rows follow source, then target order.
+    Crosswalks are stored for the built-in models only: for any other pair (a client's own
+    model), ``missing="raise"`` raises :class:`JourneyLookupError` and ``missing="empty"``
+    returns an empty table whose ``attrs["caption"]`` says why, in one sentence (what a
+    report shows under the empty table).
 
     >>> xw = crosswalk("five_stage", "six_stage")
     >>> xw.loc[xw["source_stage"] == "purchase", "target_stage"].tolist()
     ['onboarding', 'engagement']
     >>> crosswalk("six_stage", "five_stage")["target_stage"].tolist()[:4]
     ['awareness', 'consideration', 'purchase', 'retention']
+    >>> shop = JourneyModel.from_dict({"id": "shop", "name": "Shop", "stages": ["Browse", "Buy"]})
+    >>> crosswalk("five_stage", shop, missing="empty").attrs["caption"]
+    'No crosswalk is stored between Five-stage digital journey and Shop: crosswalks link the built-in models only, so stages of a custom model are compared by hand.'
     """
+    if missing not in ("raise", "empty"):
+        raise ValueError(f"missing must be 'raise' or 'empty', got {missing!r}")
     src, tgt = get_model(source), get_model(target)
     stored = _stored_crosswalks() if all(_builtins().get(m.id) == m for m in (src, tgt)) else {}
     if src == tgt:
@@ -335,6 +346,11 @@ def crosswalk(source: ModelKey, target: ModelKey) -> pd.DataFrame:
     elif (tgt.id, src.id) in stored:
         links = stored[(tgt.id, src.id)].rename(
             columns={"source_stage": "target_stage", "target_stage": "source_stage"})
+    elif missing == "empty":
+        out = pd.DataFrame({c: pd.Series(dtype="str") for c in _XW_COLUMNS})
+        out.attrs["caption"] = (f"No crosswalk is stored between {src.name} and {tgt.name}: crosswalks link the "
+                                "built-in models only, so stages of a custom model are compared by hand.")
+        return out
     else:
         pairs = ", ".join(f"{a} <-> {b}" for a, b in _stored_crosswalks())
         raise JourneyLookupError(f"no crosswalk between journey models {src.id!r} and {tgt.id!r}; "

@@ -52,6 +52,8 @@ def stage_bars(sizes, *, title: str | None = None, ax=None):
     >>> ax = stage_bars(sizes, title="Funnel")
     >>> [round(p.get_width()) for p in ax.patches], [t.get_text() for t in ax.texts]
     ([10, 4], ['10 (100%)', '4 (40%)'])
+    >>> [t.get_ha() for t in ax.texts]  # inside a long bar, after a short one
+    ['right', 'right']
     """
     import matplotlib.pyplot as plt
 
@@ -60,8 +62,14 @@ def stage_bars(sizes, *, title: str | None = None, ax=None):
     names = list(sizes["name"])
     ax.barh(names, sizes["reached"], color=_colour(0))
     ax.invert_yaxis()
+    top = max(float(sizes["reached"].max()), 1.0)
+    ax.set_xlim(0, top * 1.02)
     for y, (n, share) in enumerate(zip(sizes["reached"], sizes["reached_share"])):
-        ax.text(n, y, f"{int(n):,} ({share:.0%})", va="center", ha="left", fontsize=9)
+        label = f"{int(n):,} ({share:.0%})"
+        if n >= 0.4 * top:  # long bar: the label sits inside its end, so it never leaves the axes
+            ax.text(n - 0.01 * top, y, label, va="center", ha="right", fontsize=9, color="white")
+        else:
+            ax.text(n + 0.01 * top, y, label, va="center", ha="left", fontsize=9)
     ax.set_xlabel("customers who reached the stage")
     ax.set_ylabel("")
     if title:
