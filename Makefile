@@ -33,9 +33,11 @@ wheel-check:
 lint: venv
 	$(BIN)/ruff check cjkit tests benchmarks
 
-## JupyterLab in the kit's environment (kernel "Python (cjkit)")
+## JupyterLab in the kit's environment (kernel "Python (cjkit)"); as root (containers, CI
+## images) it adds --allow-root, which Jupyter otherwise demands. LAB_ARGS: extra options.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: venv
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
 ## register the kit's kernel for the current user too, for a Jupyter installed elsewhere
 kernel: venv
