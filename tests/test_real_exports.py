@@ -71,8 +71,8 @@ def test_a_column_mixing_both_orders_is_an_error(tmp_path: Path) -> None:
     orders = orders_with("c1,o1,03/04/2024,10", "c2,o2,13/04/2024,20", "c1,o3,04/13/2024,30")
     report = validate_client(client(tmp_path, orders=orders))
     p = only(report, "error", "orders", "ordered_at")
-    assert p.message == ("orders.ordered_at: mixes day-first and month-first dates, e.g. "
-                         "'13/04/2024' (row 3 of orders.csv, only possible day first) and "
+    assert p.message == ("orders.ordered_at: mixes day-first and month-first dates (3 rows), "
+                         "e.g. '13/04/2024' (row 3 of orders.csv, only possible day first) and "
                          "'04/13/2024' (row 4 of orders.csv, only possible month first)")
     assert p.hint == ("write every date in one order (best as 2024-04-13), or set dayfirst: true "
                       "or false under tables.orders in the client YAML; the dates impossible in "
@@ -198,6 +198,12 @@ def test_amounts_in_another_currency_are_errors(tmp_path: Path) -> None:
     assert p.hint == ("convert these amounts to USD in the file, or set currency: EUR in the "
                       "client YAML if all of orders is in EUR")
     assert messages(report, "orders", "amount") == [("error", p.message)]  # no "no amount" on top
+    # a row-level error: options.drop_invalid_rows drops those rows and counts them
+    data = load_client(client(tmp_path, orders=orders + "c2,o4,2024-02-05 12:00,$7,EUR\n",
+                              top={"currency": "USD", "options": {"drop_invalid_rows": True}}))
+    assert (data.orders["order_id"].tolist(), data.orders["amount"].tolist()) == (["o4"], [7.0])
+    s = assert_no_row_lost(data.report, {"orders": 4})
+    assert (s.loc["orders", "dropped"], s.loc["orders", "fixed"]) == (3, 1)
     # without a currency in the YAML the sign cannot be checked: say which to add
     report = validate_client(client(tmp_path, orders=orders))
     p = only(report, "error", "orders", "amount")
@@ -210,8 +216,8 @@ def test_contradictory_marks_are_an_error(tmp_path: Path) -> None:
                          "c1,o3,2024-02-04 12:00,8")
     report = validate_client(client(tmp_path, orders=orders))
     p = only(report, "error", "orders", "amount")
-    assert p.message == ("orders.amount: mixes decimal commas and decimal points, e.g. '12,50' "
-                         "(row 2 of orders.csv) and '3.75' (row 3 of orders.csv)")
+    assert p.message == ("orders.amount: mixes decimal commas and decimal points (2 rows), e.g. "
+                         "'12,50' (row 2 of orders.csv) and '3.75' (row 3 of orders.csv)")
     assert p.hint == ('set decimal: "," (then 12,50 = 12.5) or decimal: "." under tables.orders '
                       "in the client YAML; the values written the other way are then reported "
                       "row by row")

@@ -390,7 +390,8 @@ def _read_marks(num: pd.Series, orig: pd.Series, src: Source, col: str, rows: An
             unread = ~(m["plain"] | spaced) & num.notna().to_numpy()
             problems.append(Problem(
                 "error", table, col, len(rows(unread)),
-                f"{table}.{col}: mixes decimal commas and decimal points, e.g. {orig[a]!r} "
+                f"{table}.{col}: mixes decimal commas and decimal points "
+                f"({plural(len(rows(unread)), 'row')}), e.g. {orig[a]!r} "
                 f"({_first_row(rows, comma_side, src)}) and {orig[b]!r} "
                 f"({_first_row(rows, dot_side, src)})",
                 f"set decimal: \",\" (then {clean[a]} = {_read_as(clean[a], ',')}) or decimal: "
@@ -596,8 +597,8 @@ def _numeric_dates(text: pd.Series, src: Source, col: str,
             (d, d_row), (m_, m_row) = first(only_d), first(only_m)
             n = len(rows(ok_d | ok_m))
             problems.append(Problem(
-                "error", table, col, n, f"{table}.{col}: mixes day-first and month-first dates, "
-                f"e.g. {d!r} ({d_row}, only possible day first) and {m_!r} ({m_row}, only "
+                "error", table, col, n, f"{table}.{col}: mixes day-first and month-first dates "
+                f"({plural(n, 'row')}), e.g. {d!r} ({d_row}, only possible day first) and {m_!r} ({m_row}, only "
                 "possible month first)",
                 f"write every date in one order (best as 2024-04-13), or set dayfirst: true or "
                 f"false under {where} in the client YAML; the dates impossible in that order "
