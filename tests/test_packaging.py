@@ -72,9 +72,23 @@ def test_the_wheel_ships_the_bundled_datasets_byte_for_byte(wheel, name):
         assert wheel[f"{BUNDLE}datasets/{name}/{path.name}"] == path.read_bytes(), path.name
 
 
+def test_the_wheel_ships_the_catalogue_and_the_client_schema(wheel):
+    """Moved here from test_catalog, which listed the source tree instead of the built package."""
+    import json
+
+    import yaml
+
+    for path in sorted((ROOT / "cjkit" / "catalog").rglob("*.yaml")):
+        assert wheel[path.relative_to(ROOT).as_posix()] == path.read_bytes(), path.name
+    tactics = yaml.safe_load(wheel["cjkit/catalog/tactics.yaml"])
+    assert len(tactics["tactics"]) == 33  # seed 000, counted by hand
+    schema = json.loads(wheel["cjkit/contract/client.schema.json"])
+    assert {"name", "timezone", "tables"} <= set(schema["properties"])
+
+
 def test_the_wheel_holds_the_package_and_nothing_else(wheel):
     package = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "cjkit").rglob("*")
-                     if p.suffix in (".py", ".yaml", ".j2") and "__pycache__" not in p.parts)
+                     if p.suffix in (".py", ".yaml", ".j2", ".json") and "__pycache__" not in p.parts)
     assert set(package) <= set(wheel), sorted(set(package) - set(wheel))
     assert not [n for n in wheel if not n.startswith(("cjkit/", "cjkit-"))]
     assert not [n for n in wheel if "tests/" in n or ".ipynb_checkpoints" in n or "__pycache__" in n]
