@@ -161,4 +161,26 @@ def test_client_with_data_errors_fails_without_starting_kernels(tmp_path, fixtur
     [res] = suite.results
     assert res.status == "failed"
     assert res.error.startswith("client data has 1 error(s), e.g. orders: required column 'amount' is missing")
-    assert "failed: client data has 1 error(s)" in (tmp_path / "out" / "index.html").read_text()
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "failed: client data has 1 error(s)" in index
+    # one line on the index, the whole load report on its own page, linked from the row
+    assert '(<a href="load_report.html">details</a>)' in index
+    report = (tmp_path / "out" / "load_report.html").read_text()
+    assert "<title>Load report: Acme &lt;b&gt;Co&lt;/b&gt;</title>" in report
+    assert "what to do: map it under tables.orders.columns: {ammount: amount}" in report
+
+
+@pytest.mark.notebook
+def test_teaching_pages_show_the_client_file_relative_to_the_run_and_tables_in_the_kit_style(
+        tmp_path, acme_client, fixture_notebooks, monkeypatch):
+    nbs = _copy(fixture_notebooks, tmp_path / "nbs", "01_orders_summary")
+    monkeypatch.chdir(tmp_path)
+    run_suite([acme_client], notebooks_glob=str(nbs / "*.ipynb"), out_dir=tmp_path / "out", mode="teaching",
+              progress=False)
+    page = (tmp_path / "out" / "01_orders_summary.html").read_text()
+    ipynb = (tmp_path / "out" / "01_orders_summary.ipynb").read_text()
+    assert str(acme_client) in ipynb  # the executed notebook keeps what really ran
+    assert str(tmp_path) not in page  # the page shows no machine's absolute path...
+    assert "acme/client.yaml" in page  # ...but the client file relative to the run's folder
+    # the top-customers table, as the kit's style shows it: no 0..n index column
+    assert '<table class="cjkit-table"' in page and "c1</td>" in page and ">0</th>" not in page
