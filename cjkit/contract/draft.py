@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cjkit.contract.parse import CURRENCY_SIGNS, currency_codes, money_tokens, value_kind
+from cjkit.contract.numbers import CURRENCY_SIGNS, currency_codes, money_tokens
+from cjkit.contract.parse import value_kind
 from cjkit.contract.report import is_synonym, norm_name
 
 __all__ = ["match_columns", "draft_client_yaml", "guess_currency"]
