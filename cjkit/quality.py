@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cjkit.contract.text import is_in
 from cjkit.estimate import Estimate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,7 +60,7 @@ def _comparable(tables: dict[str, pd.DataFrame]) -> list[dict]:
         table = tables.get(name)
         if table is None or customers is None or table.empty:
             continue
-        share = Estimate.proportion(int(table["customer_id"].isin(customers["customer_id"]).sum()), len(table))
+        share = Estimate.proportion(int(is_in(table["customer_id"], customers["customer_id"]).sum()), len(table))
         rows.append(_check("Comparable", f"{name} rows linked to a known customer", None,
                            f">= {LINK_TARGET:.0%}", share.value >= LINK_TARGET, est=share))
     spans = {name: (t[col].min(), t[col].max()) for name, col in TIME_COLUMNS.items()

@@ -120,9 +120,11 @@ def test_a_client_with_errors_is_not_cached(cache_dir, tmp_path):
 def test_a_damaged_or_evicted_entry_falls_back_to_the_files(cache_dir, acme_client):
     load_client(acme_client)
     [entry] = _entries(cache_dir)
+    cache._MEMORY.clear()  # a new process: it has only the files on disk
     (cache_dir / entry / "orders.parquet").unlink()
     data = load_client(acme_client)
     assert not data.from_cache and data.orders["order_id"].tolist() == ["o1", "o2", "o3", "o4"]
+    cache._MEMORY.clear()
     (cache_dir / entry / "report.json").write_text("{not json")
     assert not load_client(acme_client).from_cache
 
@@ -157,3 +159,25 @@ def test_several_processes_sharing_one_cache(cache_dir, acme_client):
     assert len({r["report"] for r in results}) == 1
     assert len(_entries(cache_dir)) == 1  # one entry; no temporary folder left behind
     assert load_client(acme_client).from_cache
+
+
+def test_the_process_keeps_the_last_entry_and_each_caller_gets_its_own_tables(cache_dir, acme_client):
+    load_client(acme_client)  # fills the cache and this process's copy
+    [entry] = _entries(cache_dir)
+    (cache_dir / entry / "orders.parquet").unlink()  # not read again in this process...
+    first = load_client(acme_client)
+    assert first.from_cache and first.orders["amount"].sum() == pytest.approx(55.5)
+    first.orders.loc[0, "amount"] = 1000.0  # ...and a notebook changing its tables
+    first.orders["amount"] *= 2
+    second = load_client(acme_client)
+    assert second.orders["amount"].sum() == pytest.approx(55.5)  # reaches no later notebook
+
+
+def test_validation_reads_only_the_report(cache_dir, acme_client):
+    load_client(acme_client)
+    cache._MEMORY.clear()
+    [entry] = _entries(cache_dir)
+    for table in ("customers", "orders", "events"):
+        (cache_dir / entry / f"{table}.parquet").unlink()
+    report = validate_client(acme_client)
+    assert report.ok and report.summary_frame()["rows_kept"].tolist() == [3, 4, 4]

@@ -25,6 +25,11 @@ renamed into place in one step (a reader sees a whole entry or none); a run that
 the entry written meanwhile by another keeps the other's; a reader that meets a missing
 or damaged file (an entry evicted under it) loads from the files instead. Each client
 keeps its :data:`KEEP_PER_CLIENT` most recently used entries.
+
+Within one process the last entry read stays in memory: a kernel running several notebooks
+on one client reads its Parquet files once. Entries never change once written, and each
+caller gets its own copy of the tables (pandas' copy-on-write makes that cheap), so one
+notebook's changes never reach the next.
 """
 from __future__ import annotations
 
@@ -126,15 +131,25 @@ def _entry(config: ClientConfig, key: str) -> Path:
     return cache_root() / f"{config.name}-{key[:24]}"
 
 
-def _read(folder: Path) -> tuple[LoadReport, dict[str, pd.DataFrame]] | None:
+_MEMORY: dict[str, tuple[dict, dict[str, pd.DataFrame]]] = {}  # folder -> (report JSON, tables): the last one
+
+
+def _read(folder: Path, *, report_only: bool = False) -> tuple[LoadReport, dict[str, pd.DataFrame]] | None:
     try:
-        meta = json.loads((folder / _REPORT).read_text(encoding="utf-8"))
+        if str(folder) in _MEMORY:
+            meta, frames = _MEMORY[str(folder)]
+        else:
+            meta = json.loads((folder / _REPORT).read_text(encoding="utf-8"))
+            frames = {} if report_only else {t: pd.read_parquet(folder / f"{t}.parquet") for t in meta["tables"]}
+            if not report_only:
+                _MEMORY.clear()
+                _MEMORY[str(folder)] = (meta, frames)
         report = _report_from_json(meta["report"])
-        frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in meta["tables"]}
         os.utime(folder)  # most recently used
     except (OSError, ValueError, KeyError, TypeError):
+        _MEMORY.pop(str(folder), None)
         return None  # missing, evicted while reading, or damaged: load from the files
-    return report, frames
+    return report, {t: df.copy(deep=False) for t, df in frames.items()}  # copy-on-write: each caller its own
 
 
 def _write(folder: Path, report: LoadReport, frames: dict[str, pd.DataFrame]) -> None:
@@ -149,6 +164,8 @@ def _write(folder: Path, report: LoadReport, frames: dict[str, pd.DataFrame]) ->
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         return
+    _MEMORY.clear()
+    _MEMORY[str(folder)] = (meta, {t: df.copy(deep=False) for t, df in frames.items()})
     _evict(folder)
 
 
@@ -162,12 +179,13 @@ def _evict(keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def cached_read(config: ClientConfig, read: object, *, use_cache: bool = True
+def cached_read(config: ClientConfig, read: object, *, use_cache: bool = True, report_only: bool = False
                 ) -> tuple[LoadReport, dict[str, pd.DataFrame], bool]:
     """``read(config)`` through the cache: ``(report, frames, from_cache)``.
 
     ``read`` is :func:`cjkit.contract.load.read_client`. A result with errors is not kept
-    (the files will be corrected and read again); everything else is.
+    (the files will be corrected and read again); everything else is. With ``report_only``
+    a cached entry gives its report and no tables (what a validation needs).
     """
     if not (use_cache and cache_enabled()):
         report, frames = read(config)
@@ -178,7 +196,7 @@ def cached_read(config: ClientConfig, read: object, *, use_cache: bool = True
         report, frames = read(config)
         return report, frames, False
     folder = _entry(config, key)
-    found = _read(folder) if folder.is_dir() else None
+    found = _read(folder, report_only=report_only) if folder.is_dir() else None
     if found is not None:
         return found[0], found[1], True
     report, frames = read(config)

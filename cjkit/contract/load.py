@@ -334,7 +334,7 @@ def read_client(config: ClientConfig) -> tuple[LoadReport, dict[str, pd.DataFram
 
     This is the expensive part of a load and the unit the load cache stores
     (:mod:`cjkit.contract.cache`): it depends only on the client's files and YAML.
-    ``rows_kept`` is left for :func:`finish_load` to set.
+    ``rows_kept`` counts the rows before any window (:func:`finish_load` updates it).
     """
     model = _model(config)
     report = LoadReport(config.name)
@@ -356,6 +356,7 @@ def read_client(config: ClientConfig) -> tuple[LoadReport, dict[str, pd.DataFram
     for table, df in frames.items():
         canon = [c for c in canonical_columns(table) if c in df.columns]
         frames[table] = df[canon + [c for c in df.columns if c not in canon]].reset_index(drop=True)
+        report.tables[table].rows_kept = len(frames[table])
     return report, frames
 
 
@@ -378,12 +379,13 @@ def finish_load(config: ClientConfig, report: LoadReport, frames: dict[str, pd.D
     return ClientData(config=config, model=_model(config), report=report, tables=frames, from_cache=from_cache)
 
 
-def _load(path: str | Path | ClientConfig, window: Window | None, cache: bool) -> ClientData:
+def _load(path: str | Path | ClientConfig, window: Window | None, cache: bool, *,
+          report_only: bool = False) -> ClientData:
     from cjkit.contract.cache import cached_read
 
     config = _config(path)
     _window(window, config.timezone)  # a malformed window fails before any file is read
-    report, frames, hit = cached_read(config, read_client, use_cache=cache)
+    report, frames, hit = cached_read(config, read_client, use_cache=cache, report_only=report_only)
     return finish_load(config, report, frames, window, from_cache=hit)
 
 
@@ -405,7 +407,7 @@ def validate_client(path: str | Path | ClientConfig, *, window: Window | None = 
     >>> report.ok, report.errors[0].message
     (False, "orders: required column 'amount' is missing; closest column in orders.csv is 'ammount'")
     """
-    return _load(path, window, cache).report
+    return _load(path, window, cache, report_only=window is None).report
 
 
 def load_client(path: str | Path | ClientConfig, *, window: Window | None = None,
