@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_start.py --markdown
 
 ## re-pin constraints.txt from a fresh resolve (run after changing dependencies)
 lock:
