@@ -21,7 +21,7 @@ import pandas as pd
 
 from cjkit.contract.numbers import CURRENCY_SIGNS, currency_codes, money_tokens
 from cjkit.contract.parse import value_kind
-from cjkit.contract.report import is_synonym, norm_name
+from cjkit.contract.report import closest, is_synonym, norm_name
 
 __all__ = ["match_columns", "draft_client_yaml", "guess_currency"]
 
@@ -129,15 +129,13 @@ def match_columns(columns: Sequence[str], table: str,
     ('q2', 'csat', 'values: whole numbers 2-5, as CSAT answers 1-5')
     ('who', 'customer_id', 'values: ids that repeat across rows')
     """
-    import difflib
-
     required, optional = _canonical_tables()[table]
     wanted, free, out = list(required + optional), [str(c) for c in columns], []
     tests = [("exact", lambda c, k: c == k),
              ("same name ignoring case and separators",
               lambda c, k: norm_name(c).replace("_", "") == k.replace("_", "")),
              ("synonym", lambda c, k: is_synonym(c, k)),
-             ("similar name", lambda c, k: difflib.SequenceMatcher(None, norm_name(c), k).ratio() >= 0.8)]
+             ("similar name", lambda c, k: closest(norm_name(c), [k], cutoff=0.8) is not None)]
     for how, test in tests:
         for key in list(wanted):
             hit = next((c for c in free if test(c, key)), None)
