@@ -9,7 +9,7 @@ import pytest
 
 from cjkit.pipeline.records import make_record, record_bundle
 from cjkit.pipeline.render import render_html, sanitize_html, write_clients_index, write_index
-from cjkit.pipeline.run import NotebookResult
+from cjkit.pipeline.results import NotebookResult
 from conftest import XSS, write_client
 
 ESCAPED_XSS = "&lt;script&gt;window.__xss=1;alert(1)&lt;/script&gt;"
@@ -149,3 +149,16 @@ def test_scripts_markdown_and_widgets_in_outputs_are_neutralised():
     assert "js fallback" in html and "widget fallback" in html
     assert f"<strong>bold</strong> {ESCAPED_XSS}" in html
     assert nb.cells[1].outputs[0]["data"]["application/javascript"] == "window.__xss=1"  # input not mutated
+
+
+@pytest.mark.parametrize("mode", ["report", "teaching"])
+def test_lesson_cells_are_for_teaching_mode(mode):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 05 · Retention"),
+        nbformat.v4.new_markdown_cell("## Learning objectives\n\n- read a cohort table", metadata={"tags": ["lesson"]}),
+        nbformat.v4.new_markdown_cell("Churn rose after the price change: look at the March cohort first.")])
+    page = render_html(nb, mode=mode)
+    assert "Churn rose after the price change" in page  # the interpretation: for every reader
+    assert ("Learning objectives" in page) == (mode == "teaching")

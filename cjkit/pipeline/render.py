@@ -34,7 +34,9 @@ __all__ = ["MODES", "render_html", "write_html", "notebook_title", "sanitize_htm
 
 MODES = ("report", "teaching")
 TEMPLATES = Path(__file__).with_name("templates")
-_HIDDEN_TAGS = {"parameters", "injected-parameters"}
+#: cells a report (code hidden) leaves out: the parameters and the lesson material (objectives,
+#: concept, story, exercises pointers), which teaching mode shows
+_HIDDEN_TAGS = {"parameters", "injected-parameters", "lesson"}
 _DROP_MIME = {"application/javascript", "text/javascript",
               "application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json"}
 _TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
