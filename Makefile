@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name cjkit --display-name "Python (cjkit)" >/dev/null
+	@# nbgrader is here for its ClearSolutions (cjkit exercises build) only: its Jupyter UI stays off
+	for m in formgrader validate_assignment assignment_list course_list; do \
+	  $(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$m >/dev/null 2>&1; done
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
 	touch $@
 
 ## every notebook on the bundled demo client -> reports/demo/index.html

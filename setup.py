@@ -6,6 +6,7 @@ They are committed once, at the top of the repository; the mapping below puts th
 folders into the wheel at build time, nothing is copied in the source tree:
 
     notebooks/                -> cjkit/_bundle/notebooks/       (NN_*.ipynb)
+    solutions/, exercises/    -> cjkit/_bundle/solutions/, exercises/ (NN_*.ipynb: self-checks need the key)
     datasets/tiny/, demo/     -> cjkit/_bundle/datasets/tiny/, demo/
 
 Which files go in: ``[tool.setuptools.package-data]`` in pyproject.toml. The package list
@@ -18,6 +19,8 @@ from setuptools import find_namespace_packages, setup
 #: bundled data package -> the repository folder it is built from
 BUNDLE = {
     "cjkit._bundle.notebooks": "notebooks",
+    "cjkit._bundle.solutions": "solutions",
+    "cjkit._bundle.exercises": "exercises",
     "cjkit._bundle.datasets.tiny": "datasets/tiny",
     "cjkit._bundle.datasets.demo": "datasets/demo",
 }

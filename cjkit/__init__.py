@@ -46,7 +46,7 @@ _API: dict[str, str] = {
     "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
     "RecordError": "cjkit.pipeline.records", "ParameterError": "cjkit.pipeline.params",
     "notebook_parameters": "cjkit.pipeline.params", "notebook_index": "cjkit.pipeline.notebook",
-    "show": "cjkit.display",
+    "show": "cjkit.display", "checker": "cjkit.pipeline.exercise",
 }
 #: public submodules: ``cjkit.notebook`` is the notebook side of the pipeline
 _MODULES: dict[str, str] = {

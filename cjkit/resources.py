@@ -25,12 +25,14 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = ["NOTEBOOK_GLOB", "notebooks_dir", "notebook_paths", "notebooks_glob", "bundled_datasets",
-           "dataset_dir", "dataset_client", "copy_notebooks"]
+           "dataset_dir", "dataset_client", "copy_notebooks", "solutions_dir", "exercises_dir"]
 
 #: file names of the numbered notebooks (``00_start_here.ipynb``...), the kit's only list of them
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 _NOTEBOOKS = "cjkit._bundle.notebooks"
+_SOLUTIONS = "cjkit._bundle.solutions"
+_EXERCISES = "cjkit._bundle.exercises"
 _DATASETS = "cjkit._bundle.datasets"
 
 
@@ -56,9 +58,23 @@ def notebooks_dir() -> Path:
     return _folder(_NOTEBOOKS)
 
 
-def notebook_paths() -> list[Path]:
-    """The numbered notebooks (``NN_*.ipynb``), in number order."""
-    return sorted(p for p in notebooks_dir().iterdir() if p.is_file() and fnmatch.fnmatch(p.name, NOTEBOOK_GLOB))
+def solutions_dir() -> Path:
+    """Folder of the solution notebooks (the answer keys): ``$CJKIT_SOLUTIONS_DIR`` when set (a
+    course's own), else the repository's ``solutions/`` or the wheel's copy."""
+    if os.environ.get("CJKIT_SOLUTIONS_DIR"):
+        return Path(os.environ["CJKIT_SOLUTIONS_DIR"])
+    return _folder(_SOLUTIONS)
+
+
+def exercises_dir() -> Path:
+    """Folder of the exercise notebooks (built from the solutions): ``exercises/`` or the wheel's copy."""
+    return _folder(_EXERCISES)
+
+
+def notebook_paths(folder: Path | None = None) -> list[Path]:
+    """The numbered notebooks (``NN_*.ipynb``) of ``folder`` (default: the lessons), in number order."""
+    folder = folder if folder is not None else notebooks_dir()
+    return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, NOTEBOOK_GLOB))
 
 
 def notebooks_glob() -> str:
@@ -94,8 +110,10 @@ def dataset_client(name: str) -> Path:
     return dataset_dir(name) / "client.yaml"
 
 
-def copy_notebooks(target: str | os.PathLike, *, force: bool = False) -> list[Path]:
+def copy_notebooks(target: str | os.PathLike, *, force: bool = False, exercises: bool = False) -> list[Path]:
     """Copy the numbered notebooks, byte for byte (as committed: no outputs), into ``target``.
+
+    With ``exercises`` the exercise notebooks are copied instead (a student's work to do).
 
     The folder is created if needed. Nothing is written when a notebook of the same name
     is already there, unless ``force``: then FileExistsError names them.
@@ -108,9 +126,10 @@ def copy_notebooks(target: str | os.PathLike, *, force: bool = False) -> list[Pa
     out = Path(target)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder")
-    sources = notebook_paths()
+    folder = exercises_dir() if exercises else notebooks_dir()
+    sources = notebook_paths(folder)
     if not sources:
-        raise FileNotFoundError(f"no notebooks {NOTEBOOK_GLOB} in {notebooks_dir()}")
+        raise FileNotFoundError(f"no notebooks {NOTEBOOK_GLOB} in {folder}")
     clash = [out / s.name for s in sources if (out / s.name).exists()]
     if clash and not force:
         more = f" (and {len(clash) - 1} more)" if len(clash) > 1 else ""

@@ -92,7 +92,9 @@ def test_the_wheel_holds_the_package_and_nothing_else(wheel):
     assert set(package) <= set(wheel), sorted(set(package) - set(wheel))
     assert not [n for n in wheel if not n.startswith(("cjkit/", "cjkit-"))]
     assert not [n for n in wheel if "tests/" in n or ".ipynb_checkpoints" in n or "__pycache__" in n]
-    assert [n for n in wheel if n.endswith(".ipynb")] == [f"{BUNDLE}notebooks/{p.name}" for p in NOTEBOOKS]
+    shipped = sorted(f"{BUNDLE}{folder}/{p.name}" for folder in ("exercises", "notebooks", "solutions")
+                     for p in (ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(n for n in wheel if n.endswith(".ipynb")) == shipped  # lessons, exercises and their keys
     assert not [n for n in wheel if n.startswith(BUNDLE + "datasets/") and n.split("/")[3] not in DATASETS]
 
 

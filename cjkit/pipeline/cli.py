@@ -115,7 +115,7 @@ def _cmd_notebooks_copy(args: argparse.Namespace) -> int:
     from cjkit.resources import copy_notebooks
 
     try:
-        written = copy_notebooks(args.dir, force=args.force)
+        written = copy_notebooks(args.dir, force=args.force, exercises=getattr(args, "exercises", False))
     except FileExistsError as exc:
         raise UsageError(f"{exc}; nothing copied. Pass --force to overwrite, or choose another folder") from None
     for path in written:
@@ -126,6 +126,36 @@ def _cmd_notebooks_copy(args: argparse.Namespace) -> int:
     if "cjkit" not in KernelSpecManager().find_kernel_specs():  # the notebooks ask for the kernel "cjkit"
         print("they run in the kernel \"Python (cjkit)\"; register it once with: "
               f"{shlex.quote(sys.executable)} -m ipykernel install --user --name cjkit --display-name 'Python (cjkit)'")
+    return 0
+
+
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from .exercise import build_exercises, exercise_differences
+
+    if args.action == "copy":
+        args.exercises = True
+        return _cmd_notebooks_copy(args)
+    if args.check:
+        problems = exercise_differences(args.solutions, args.out)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print(f"run: cjkit exercises build --solutions {args.solutions} --out {args.out}", file=sys.stderr)
+        return 1 if problems else 0
+    for path in build_exercises(args.solutions, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .grade import grade
+
+    memory = int(float(args.memory) * 1024**3)
+    book, results = grade(args.submissions, args.key, out=args.out, client=args.client, parameters=_params(args.param),
+                          timeout=args.timeout, jobs=args.jobs, memory=memory)
+    for row in book.itertuples():
+        print(f"{row.student}: {row.total:.2f} of {row.max:g}".replace(".00 of", " of"))
+    print(f"gradebook: {Path(args.out) / 'gradebook.csv'}; feedback: {Path(args.out) / 'feedback'}/<student>.html")
     return 0
 
 
@@ -182,6 +212,31 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("notebook", metavar="NOTEBOOK.ipynb|.html")
     rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rec.set_defaults(func=_cmd_records)
+
+    exe = sub.add_parser("exercises", help="exercise notebooks: build them from the solutions, or copy them")
+    exe_sub = exe.add_subparsers(dest="action", required=True)
+    build = exe_sub.add_parser("build", help="write exercises/ from solutions/ (solutions replaced by stubs)")
+    build.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
+    build.add_argument("--out", default="exercises", metavar="DIR", help="default: exercises")
+    build.add_argument("--check", action="store_true", help="write nothing; exit 1 if DIR differs from a fresh build")
+    build.set_defaults(func=_cmd_exercises)
+    ecopy = exe_sub.add_parser("copy", help="copy the exercise notebooks into DIR, to work on in JupyterLab")
+    ecopy.add_argument("dir", metavar="DIR")
+    ecopy.add_argument("--force", action="store_true", help="overwrite notebooks already in DIR")
+    ecopy.set_defaults(func=_cmd_exercises)
+
+    grd = sub.add_parser("grade", help="re-execute students' notebooks on a dataset and score their answers")
+    grd.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one folder per student")
+    grd.add_argument("--key", required=True, metavar="DIR", help="the solution notebooks (e.g. solutions/)")
+    grd.add_argument("--client", default=None, metavar="PATH",
+                     help="client to grade on (default: each solution's own); one the students never saw")
+    grd.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="notebook parameter for the key and every submission (repeatable)")
+    grd.add_argument("--out", default="grades", metavar="DIR", help="gradebook.csv and feedback/ (default: grades)")
+    grd.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per cell (default 120)")
+    grd.add_argument("--memory", type=float, default=2, metavar="GB", help="memory per submission (default 2)")
+    grd.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
+    grd.set_defaults(func=_cmd_grade)
 
     nbs = sub.add_parser("notebooks", help="the kit's numbered notebooks: make your own copy")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
