@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.cjkit-installed
 JOBS    ?= 2
 
-.PHONY: venv demo test lint wheel-check lab kernel browser bench lock clean
+.PHONY: venv demo test lint wheel-check exercises exercises-check lab kernel tools browser bench lock clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,12 @@ test: venv
 wheel-check:
 	PY=$(PY) scripts/check_wheel.sh
 
+## exercises/ rebuilt from solutions/ (answers stripped); exercises-check: fail if they differ
+exercises: venv
+	$(BIN)/cjkit exercises build --solutions solutions --out exercises
+exercises-check: venv
+	$(BIN)/cjkit exercises build --solutions solutions --out exercises --check
+
 ## static checks (ruff: pyflakes, bugbear, pyupgrade), as CI runs them
 lint: venv
 	$(BIN)/ruff check cjkit tests benchmarks
@@ -47,10 +53,12 @@ lab: venv
 kernel: venv
 	$(BIN)/python -m ipykernel install --user --name cjkit --display-name "Python (cjkit)"
 
-## Debian's Chromium + chromedriver for the browser tests (needs root or sudo)
-browser:
-	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+## Debian's packages the tests drive (needs root or sudo): Chromium + chromedriver for the
+## browser tests, bubblewrap for the grader's sandbox. `make browser` is the old name.
+tools:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v bwrap >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver bubblewrap >/dev/null; }
+browser: tools
 
 bench: venv
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
