@@ -72,6 +72,7 @@ def graded(tmp_path_factory):
     students["deleter"] = _with_cells(MINI / "01_mini.ipynb", {"q3": f'''import os, shutil, urllib.request
 seen = os.listdir({str(key)!r}) if os.path.isdir({str(key)!r}) else []
 cjkit.record("saw_key", len(seen))
+cjkit.record("neighbours", len(os.listdir(os.path.dirname(os.getcwd()))))  # working folders next to its own
 shutil.rmtree({str(key)!r}, ignore_errors=True)
 try:
     os.remove({str(other)!r})
@@ -145,6 +146,7 @@ def test_a_submission_cannot_touch_the_key_other_students_or_the_machine(graded)
         pytest.skip("without bubblewrap the submission runs unsandboxed (its own folder, no key on disk)")
     rec = {k: v["value"] for k, v in results["deleter"].records.items()}
     assert rec["saw_key"] == 0  # the key folder is an empty one inside the sandbox
+    assert rec["neighbours"] == 1  # graded at the same time, the others' working folders are out of sight
     # the other students' folder is an empty one in there: their file is not even visible
     assert rec["remove_error"] == "FileNotFoundError" and rec["wrote_outside"] is False and rec["network"] is False
 

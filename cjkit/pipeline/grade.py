@@ -93,17 +93,20 @@ def _cell_errors(nb: Any) -> list[tuple[int, str, str]]:
 
 
 def run_submission(path: Path, parameters: Mapping[str, Any], *, kernel_name: str, timeout: float,
-                   memory: int = DEFAULT_MEMORY, hide: Sequence[Path] = ()) -> tuple[Any | None, str | None]:
+                   memory: int = DEFAULT_MEMORY, hide: Sequence[Path] = (), root: Path | None = None
+                   ) -> tuple[Any | None, str | None]:
     """Execute one notebook in a fresh sandboxed kernel: ``(executed notebook, problem or None)``.
 
     ``problem`` is a one-line reason when the notebook could not run to its end (its kernel
-    died, or it ran out of time); the cells executed until then still count.
+    died, or it ran out of time); the cells executed until then still count. The working
+    folder is made in ``root`` (a folder the sandbox hides: the other submissions' working
+    folders live there too).
     """
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    work = Path(tempfile.mkdtemp(prefix="cjkit-grade-"))
+    work = Path(tempfile.mkdtemp(prefix="submission-", dir=root))
     km = None
     try:
         copy = work / path.name
@@ -241,7 +244,8 @@ def grade(submissions: str | Path, key: str | Path, *, out: str | Path, client: 
         params["client"] = str(resolve_client(chosen))  # absolute: the kernels run elsewhere
         qs = questions(solution)
         per_nb[solution.stem] = (qs, answer_key(solution, params, kernel_name=kernel, store=False), params)
-    hide = [Path(key).resolve(), Path(submissions).resolve(), out.resolve(), cache_root().parent / "keys"]
+    run_root = Path(tempfile.mkdtemp(prefix="cjkit-grade-"))  # every submission's working folder, hidden
+    hide = [Path(key).resolve(), Path(submissions).resolve(), out.resolve(), cache_root().parent / "keys", run_root]
     from cjkit.resources import solutions_dir
 
     try:
@@ -249,12 +253,15 @@ def grade(submissions: str | Path, key: str | Path, *, out: str | Path, client: 
     except FileNotFoundError:
         pass
     tasks = [(student, name, folder / f"{name}.ipynb") for student, folder in students.items() for name in per_nb]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_grade_one, student, name, path if path.is_file() else None, per_nb[name][0],
-                               per_nb[name][1], per_nb[name][2], kernel_name=kernel, timeout=timeout,
-                               memory=memory, hide=hide)
-                   for student, name, path in tasks]
-        results = [f.result() for f in futures]
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_grade_one, student, name, path if path.is_file() else None, per_nb[name][0],
+                                   per_nb[name][1], per_nb[name][2], kernel_name=kernel, timeout=timeout,
+                                   memory=memory, hide=hide, root=run_root)
+                       for student, name, path in tasks]
+            results = [f.result() for f in futures]
+    finally:
+        shutil.rmtree(run_root, ignore_errors=True)
     columns = [f"{name}:{q.id}" for name, (qs, _, _) in per_nb.items() for q in qs]
     rows = []
     for student in students:

@@ -6,10 +6,11 @@ The grader (:mod:`cjkit.pipeline.grade`) starts each submission's kernel through
 1. ``python -m cjkit.pipeline.sandbox --memory BYTES -- <kernel command>`` sets the address-space
    limit (``RLIMIT_AS``) and then becomes the kernel: an allocation past the limit raises
    ``MemoryError`` in the student's cell, and the kernel lives on;
-2. where bubblewrap (``bwrap``) is installed, inside it: the machine read-only, a private
-   ``/tmp``, no network, the submission's folder the only writable place, and the folders
-   given as ``hide`` (the answer key, the other submissions, the grades, the self-check
-   keys) replaced by empty ones. Without bubblewrap the submission still runs in its own
+2. where bubblewrap (``bwrap``) is installed, inside it: the machine read-only, no network,
+   the submission's folder the only writable place, and the folders given as ``hide`` (the
+   answer key, the submissions, the grades, the self-check keys, and the folder holding every
+   submission's working folder during the run) replaced by empty ones; the submission's own
+   folder is then mounted back inside the last one. Without bubblewrap the submission still runs in its own
    temporary folder, and the key never exists on disk at all (the grader holds it in memory).
 
 The kernel's connection file, sockets, IPython profile, matplotlib and load caches all live
@@ -46,7 +47,7 @@ def wrap(command: list[str], *, work: Path, memory: int = DEFAULT_MEMORY, hide: 
     inner = [sys.executable, "-m", "cjkit.pipeline.sandbox", "--memory", str(int(memory)), "--", *command]
     if not bwrap_available():
         return inner
-    mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for folder in hide:
         if Path(folder).is_dir():
             mounts += ["--tmpfs", str(Path(folder).resolve())]
@@ -60,7 +61,9 @@ def wrap(command: list[str], *, work: Path, memory: int = DEFAULT_MEMORY, hide: 
 def kernel_env(work: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """The kernel's environment: every cache and profile folder inside ``work``."""
     env = dict(base if base is not None else os.environ)
+    (work / ".tmp").mkdir(parents=True, exist_ok=True)
     env.update({"CJKIT_CACHE_DIR": str(work / ".cache" / "cjkit"), "IPYTHONDIR": str(work / ".ipython"),
+                "TMPDIR": str(work / ".tmp"),
                 "MPLCONFIGDIR": str(work / ".matplotlib"), "XDG_CACHE_HOME": str(work / ".cache"),
                 "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "HOME": str(work),
                 "CJKIT_GRADING": "1",
