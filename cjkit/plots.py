@@ -70,6 +70,7 @@ def stage_bars(sizes, *, title: str | None = None, ax=None):
             ax.text(n - 0.01 * top, y, label, va="center", ha="right", fontsize=9, color="white")
         else:
             ax.text(n + 0.01 * top, y, label, va="center", ha="left", fontsize=9)
+    ax.xaxis.set_major_formatter(_thousands())
     ax.set_xlabel("customers who reached the stage")
     ax.set_ylabel("")
     if title:
@@ -112,3 +113,10 @@ def _colour(i: int):
     import seaborn as sns
 
     return sns.color_palette(PALETTE)[i]
+
+
+def _thousands():
+    """Axis ticks with thousands separators (20,000, not 20000)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: f"{value:,.0f}")

@@ -44,6 +44,9 @@ def test_stage_bars_values_and_labels_stay_inside(reached):
     assert [t.get_text() for t in ax.texts] == [f"{r:,} ({r / n:.0%})" for r in reached]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(sizes["name"])
     assert ax.get_title(loc="left") == "Funnel"  # the kit's style puts titles on the left
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert all("," in t for t in ticks if len(t.replace("\u2212", "")) > 3), ticks  # 20,000 not 20000
     assert _inside(ax) == []
 
 

@@ -145,8 +145,8 @@ def format_value(value: Any, kind: str, unit: str | None = None, estimate: Any =
     --------
     >>> format_value(1234.567, "number", "EUR"), format_value(0.41234, "number")
     ('1,235 EUR', '0.4123')
-    >>> format_value(0.0612, "number", "share")
-    '6.1%'
+    >>> format_value(0.0612, "number", "share"), format_value(False, "bool")
+    ('6.1%', 'no')
     >>> format_value(0.75, "estimate", "share", {"value": 0.75, "n": 4, "ci_low": 0.3, "ci_high": 0.954})
     '75.0% (95% CI 30.0-95.4%, n = 4)'
     """
@@ -161,6 +161,8 @@ def format_value(value: Any, kind: str, unit: str | None = None, estimate: Any =
         text = f"table, {len(data)} rows x {len(cols)} columns"
     elif kind == "figure":
         text = f"figure {value}"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
     elif isinstance(value, float):
         text = f"{value:,.0f}" if abs(value) >= 1e3 else f"{value:,.4g}"
     elif isinstance(value, int) and not isinstance(value, bool):
