@@ -120,3 +120,12 @@ def _thousands():
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+
+
+# --- KPIs (03_stage_kpis) ---------------------------------------------------------------------
+
+
+# --- funnels and transitions (04_funnel_and_transitions) -----------------------------------------
+
+
+# --- retention and churn (05_retention_and_churn) --------------------------------------------------
