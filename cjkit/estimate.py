@@ -13,7 +13,10 @@ column ``x`` has its interval in ``x_ci_low`` and ``x_ci_high`` (for a column na
 style (:mod:`cjkit.display`) shows each trio as one "62.1% (95% CI 58.0-66.1%)" column.
 
 Proportions use the Wilson score interval (statsmodels' ``proportion_confint``), which
-stays inside 0-1 and behaves at 0 and n successes, unlike the normal approximation.
+stays inside 0-1 and behaves at 0 and n successes, unlike the normal approximation. Ratios
+of sums over independent units (revenue per customer, spend per new customer, the mean of
+scores) use the delta method (:meth:`Estimate.ratio`, :meth:`Estimate.mean`,
+:func:`ratio_ci`).
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Estimate", "proportion_ci", "add_proportion", "ci_columns", "estimates_in", "format_number"]
+__all__ = ["Estimate", "proportion_ci", "ratio_ci", "add_proportion", "ci_columns", "estimates_in", "format_number"]
 
 #: units shown as a percentage (the value is a proportion between 0 and 1)
 PERCENT_UNITS = frozenset({"share"})
@@ -130,6 +133,49 @@ class Estimate:
         return cls(successes / trials, successes, trials, trials, float(low[0]), float(high[0]),
                    level, method, unit)
 
+    @classmethod
+    def ratio(cls, numerators: Any, denominators: Any, *, level: float = 0.95,
+              unit: str | None = None) -> Estimate:
+        """The ratio of sums ``sum(y) / sum(x)`` over independent units, delta-method interval.
+
+        ``numerators`` and ``denominators`` hold one value per unit (a customer's revenue
+        and order count for the average ticket, a day's spend and new customers for the
+        acquisition cost). The interval is ``R +- z * se`` with the linearised variance
+        ``se**2 = n / (n - 1) * sum((y - R x)**2) / sum(x)**2`` (Cochran 1977, section 6.4).
+        It needs two units or more; with ``sum(x) == 0`` the value is None.
+
+        Examples
+        --------
+        >>> e = Estimate.ratio([30.0, 10.0, 20.0], [2, 1, 1], unit="EUR")
+        >>> e.value, e.n, round(e.ci_low, 3), round(e.ci_high, 3), e.method
+        (15.0, 3, 10.757, 19.243, 'delta')
+        """
+        y = np.asarray(numerators, dtype="float64")
+        x = np.asarray(denominators, dtype="float64")
+        if y.shape != x.shape or y.ndim != 1:
+            raise ValueError(f"a ratio needs one numerator and one denominator per unit, got shapes "
+                             f"{y.shape} and {x.shape}")
+        value, low, high = ratio_ci(len(y), y.sum(), x.sum(), (y * y).sum(), (x * x).sum(), (x * y).sum(),
+                                    level=level)
+        return cls(_or_none(value), float(y.sum()), float(x.sum()), len(y), _or_none(low), _or_none(high),
+                   level, "delta", unit)
+
+    @classmethod
+    def mean(cls, values: Any, *, level: float = 0.95, unit: str | None = None) -> Estimate:
+        """The mean of ``values`` (missing values left out) with its normal interval ``z * s / sqrt(n)``.
+
+        The same as :meth:`ratio` with a denominator of 1 per unit; ``method`` is ``"normal"``.
+
+        Examples
+        --------
+        >>> e = Estimate.mean([5, 7, 6, None], unit="score (1-7)")
+        >>> e.value, e.n, e.numerator, round(e.ci_low, 3), round(e.ci_high, 3)
+        (6.0, 3, 18.0, 4.868, 7.132)
+        """
+        y = pd.to_numeric(pd.Series(list(values), dtype="object"), errors="raise").dropna().to_numpy("float64")
+        est = cls.ratio(y, np.ones_like(y), level=level, unit=unit)
+        return cls(est.value, est.numerator, est.denominator, est.n, est.ci_low, est.ci_high, level, "normal", unit)
+
     def __float__(self) -> float:
         return math.nan if self.value is None else float(self.value)
 
@@ -191,6 +237,39 @@ def proportion_ci(successes: Any, trials: Any, *, level: float = 0.95,
         lo, hi = proportion_confint(k[ok], n[ok], alpha=1 - level, method=method)
         low[ok], high[ok] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
     return low, high
+
+
+def ratio_ci(n: Any, sum_y: Any, sum_x: Any, sum_yy: Any, sum_xx: Any, sum_xy: Any, *,
+             level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ratio ``sum_y / sum_x`` and its delta-method bounds from per-unit sums, element-wise.
+
+    The inputs are the number of units ``n`` and the sums over units of ``y``, ``x``,
+    ``y**2``, ``x**2`` and ``x*y`` (what a reduction to a small table keeps). The value is
+    NaN where ``sum_x`` is 0, the bounds also where ``n < 2``. See :meth:`Estimate.ratio`.
+
+    Examples
+    --------
+    >>> value, low, high = ratio_ci([3, 1], [60.0, 5.0], [4, 1], [1400.0, 25.0], [6, 1], [90.0, 5.0])
+    >>> value.tolist(), low.round(3).tolist()[0], bool(np.isnan(high[1]))
+    ([15.0, 5.0], 10.757, True)
+    """
+    from statistics import NormalDist
+
+    n, sy, sx, syy, sxx, sxy = (np.asarray(a, dtype="float64") for a in (n, sum_y, sum_x, sum_yy, sum_xx, sum_xy))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(sx != 0, sy / np.where(sx != 0, sx, 1), np.nan)
+        residual = np.clip(syy - 2 * value * sxy + value * value * sxx, 0, None)  # sum((y - R x)^2)
+        se = np.sqrt(n / (n - 1) * residual) / np.abs(sx)
+        ok = (n >= 2) & (sx != 0)
+        low = np.where(ok, value - z * se, np.nan)
+        high = np.where(ok, value + z * se, np.nan)
+    return value, low, high
+
+
+def _or_none(value: Any) -> float | None:
+    value = float(np.asarray(value).reshape(-1)[0])
+    return None if math.isnan(value) else value
 
 
 def ci_columns(column: str) -> tuple[str, str]:
