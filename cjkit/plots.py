@@ -129,3 +129,97 @@ def _thousands():
 
 
 # --- retention and churn (05_retention_and_churn) --------------------------------------------------
+
+
+def cohort_heatmap(retention, *, title: str | None = None, ax=None):
+    """Heatmap of cohort retention: cohorts (rows) x months since the first purchase (columns).
+
+    ``retention`` is the output of :func:`cjkit.retention.cohort_retention` (or a cut of it,
+    :func:`cjkit.retention.recent_cohorts`). Each cell is written as a percentage; months a
+    cohort has not lived through yet stay blank. The colour scale stops at the highest
+    share after month 0 (month 0 is always 100%), so later months stay readable. Returns the
+    Axes; the plotted matrix is ``ax.collections[0].get_array()`` (masked where blank).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"cohort": ["2024-01", "2024-01", "2024-02"], "months_since_first": [0, 1, 0],
+    ...                   "retention": [1.0, 0.25, 1.0]})
+    >>> ax = cohort_heatmap(t)
+    >>> ax.collections[0].get_array().reshape(2, 2).tolist(), [t.get_text() for t in ax.texts]
+    ([[1.0, 0.25], [1.0, None]], ['100%', '25%', '100%'])
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    from cjkit.retention import retention_matrix
+
+    matrix = retention_matrix(retention).astype(float)
+    later = matrix.iloc[:, 1:].to_numpy()
+    top = float(np.nanmax(later)) if later.size and np.isfinite(later).any() else 1.0
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.0, max(3.0, 0.32 * len(matrix) + 1.2)))
+    sns.heatmap(matrix, annot=True, fmt=".0%", cmap="Blues", vmin=0, vmax=max(top, 0.01), cbar=False,
+                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
+    ax.grid(False)  # blank cells stay blank
+    ax.set_xlabel("months since the first purchase")
+    ax.set_ylabel("cohort (month of the first purchase)")
+    ax.tick_params(axis="y", rotation=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def survival_plot(curve, *, loss_window_days: float | None = None, by: str | None = None,
+                   title: str | None = None, ax=None):
+    """Kaplan-Meier curve (share of buyers not yet lost) as steps, with its confidence band.
+
+    ``curve`` is the output of :func:`cjkit.retention.survival_curve` (``days``,
+    ``survival``, ``survival_ci_low``, ``survival_ci_high``; ``by``: one line per group,
+    with a legend). ``loss_window_days`` draws a dashed line at the loss window, labelled
+    inside the axes. Returns the Axes: ``ax.lines[0]`` is the curve, ``ax.collections[0]``
+    its band.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"days": [0.0, 90.0, 200.0], "survival": [1.0, 0.5, 0.25],
+    ...                   "survival_ci_low": [1.0, 0.4, 0.15], "survival_ci_high": [1.0, 0.6, 0.35]})
+    >>> ax = survival_plot(c, loss_window_days=90)
+    >>> ax.lines[0].get_xdata().tolist(), ax.lines[0].get_ydata().tolist(), [t.get_text() for t in ax.texts]
+    ([0.0, 90.0, 200.0], [1.0, 0.5, 0.25], ['loss window: 90 days'])
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    if ax is None:
+        _, ax = plt.subplots()
+    groups = [(None, curve)] if by is None else list(curve.groupby(by, sort=True, observed=True))
+    for i, (key, part) in enumerate(groups):
+        colour = _colour(i % 10)
+        ax.step(part["days"], part["survival"], where="post", color=colour, linewidth=1.8,
+                label=None if key is None else str(key))
+        ax.fill_between(part["days"], part["survival_ci_low"], part["survival_ci_high"], step="post",
+                        color=colour, alpha=0.25, linewidth=0)
+    right = float(curve["days"].max()) if len(curve) else 1.0
+    if loss_window_days is not None:
+        right = max(right, float(loss_window_days) * 1.1)
+        ax.axvline(loss_window_days, color="0.35", linestyle="--", linewidth=1)
+        late = loss_window_days > 0.6 * right  # near the right edge: the label goes on the left of the line
+        # at the top, right of the line: no loss comes before the window, so the curve has dropped there
+        ax.text(loss_window_days + (-0.01 if late else 0.01) * right, 0.97, f"loss window: {loss_window_days:g} days",
+                ha="right" if late else "left", va="top", fontsize=9, color="0.25",
+                transform=ax.get_xaxis_transform())
+    ax.set_xlim(0, right * 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.set_xlabel("days since the first purchase")
+    ax.set_ylabel("buyers not yet lost")
+    if by is not None:
+        ax.legend(title=by, loc="upper right", fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax

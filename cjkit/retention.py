@@ -1,0 +1,743 @@
+"""Cohort retention, churn for a loss window, time to loss and the unsubscribe hazard.
+
+The Retention stage is about noticing who drifts away. The win-back tactic of seed 000
+names the rule that decides it, the **loss window**: a buyer who has gone that long without
+an order has passed it, and counts towards the churn rate (seed 002: customers who stop
+buying). This module measures it four ways from the canonical tables:
+
+* **cohort retention** -- customers grouped by the calendar month of their first purchase
+  (returns excluded), and the share of each cohort that ordered again 1, 2, 3... months
+  later. Months a cohort has not fully lived through yet are missing, never zero;
+* **churn for a loss window** as of a day -- customers at the start of the last window
+  (first purchase at least a window before the as-of day) are *lost* when no order
+  followed within the window after their latest one; buyers whose first purchase falls in
+  that last window are *new*: not yet decided, left out of the rate and counted apart;
+* **time to loss** -- days from the first purchase until a customer first goes a whole
+  window without ordering (or until the as-of day: censored), as a Kaplan-Meier curve
+  (statsmodels' ``SurvfuncRight``) with a pointwise 95% band;
+* **the unsubscribe hazard** piecewise by the loss window -- newsletter unsubscribes
+  divided by the time subscribed buyers spent under and over the window since their latest
+  purchase, as a monthly probability with an exact Poisson interval.
+
+The heavy parts are named reductions, DataFrame in and small DataFrame out, so that an
+engine such as DuckDB can replace them: :func:`active_months` (orders -> one row per
+customer and month with an order), :func:`customer_status` (orders -> one row per buyer)
+and :func:`subscriber_exposure` (events and orders -> one row per subscribed buyer).
+Everything after them is small and stays in pandas.
+
+Times: a day given as ``as_of`` is included (the data counts up to the end of it).
+Calendar months and days are those of ``timezone`` when one is given (the client's, e.g.
+``data.config.timezone``), else those of the timestamps themselves (UTC after loading).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cjkit.estimate import Estimate, add_proportion, ci_columns
+
+__all__ = ["active_months", "cohort_retention", "retention_matrix", "recent_cohorts", "customer_status",
+           "churn_rate", "churn_table", "time_to_loss", "survival_curve", "survival_at", "subscriber_exposure",
+           "piecewise_hazard", "unsubscribe_hazard", "poisson_rate_ci", "STATUSES", "MONTH_DAYS"]
+
+#: customer status as of a day: first purchase within the last window, bought in it, did not
+STATUSES = ("new", "retained", "lost")
+#: days in a month when a daily rate becomes a monthly hazard
+MONTH_DAYS = 30
+_DAY = pd.Timedelta(days=1)
+_STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES), ordered=True)
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"the {table} table must be a DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{table} table has no column {missing[0]!r} (columns: {', '.join(map(str, frame.columns))});"
+                       f" map your column onto {missing[0]!r} in the client file, or rename it")
+    for col in columns:
+        if col.endswith(("_at", "timestamp")) and not pd.api.types.is_datetime64_any_dtype(frame[col]):
+            example = frame[col].dropna().iloc[0] if frame[col].notna().any() else None
+            raise TypeError(f"{table} table, column {col!r}: {len(frame):,} rows hold {frame[col].dtype} values "
+                            f"(e.g. {example!r}), not timestamps; load the client with cjkit.load_client or "
+                            f"convert the column with pandas.to_datetime")
+
+
+def _local(times: pd.Series, timezone: str | None) -> pd.Series:
+    """Timestamps in the client's time zone (naive timestamps are left as they are)."""
+    if timezone and times.dt.tz is not None:
+        return times.dt.tz_convert(timezone)
+    return times
+
+
+def _cutoff(as_of: Any, times: pd.Series) -> pd.Timestamp:
+    """The moment the data is cut: the end of the ``as_of`` day (default: of the latest time).
+
+    ``times`` are already in the local time zone; the result has the same time zone.
+    """
+    tz = times.dt.tz
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        if times.notna().sum() == 0:
+            raise ValueError("no purchase to take the as-of day from: pass as_of='YYYY-MM-DD'")
+        day = times.max()
+    else:
+        try:
+            day = pd.Timestamp(as_of)
+        except (TypeError, ValueError):
+            raise ValueError(f"as_of {as_of!r} is not a date; write YYYY-MM-DD") from None
+        if day.tzinfo is None and tz is not None:
+            day = day.tz_localize(tz)
+        elif day.tzinfo is not None:
+            day = day.tz_convert(tz) if tz is not None else day.tz_convert("UTC").tz_localize(None)
+    day = day.normalize()
+    return day + pd.DateOffset(days=1)
+
+
+def _purchases(orders: pd.DataFrame, timezone: str | None = None) -> pd.DataFrame:
+    """Orders that are purchases (no returns: ``is_return`` true or a negative amount)."""
+    _require(orders, ["customer_id", "ordered_at"], "orders")
+    keep = pd.Series(True, index=orders.index)
+    if "is_return" in orders.columns:
+        keep &= ~orders["is_return"].fillna(False).astype(bool)
+    if "amount" in orders.columns:
+        keep &= ~(orders["amount"] < 0).fillna(False).astype(bool)
+    out = pd.DataFrame({"customer_id": orders.loc[keep, "customer_id"],
+                        "ordered_at": _local(orders.loc[keep, "ordered_at"], timezone)})
+    return out.dropna(subset=["ordered_at"])
+
+
+def _month_index(times: pd.Series) -> pd.Series:
+    return times.dt.year * 12 + times.dt.month - 1
+
+
+def _month_label(index: pd.Series | np.ndarray) -> np.ndarray:
+    months, inverse = np.unique(np.asarray(index, dtype=np.int64), return_inverse=True)  # a label per month
+    labels = np.array([f"{y:04d}-{m:02d}" for y, m in zip(months // 12, months % 12 + 1)], dtype=object)
+    return labels[inverse.reshape(-1)] if len(months) else np.array([], dtype=object)
+
+
+# --- cohort retention --------------------------------------------------------------------------
+
+def active_months(orders: pd.DataFrame, *, as_of: Any = None, timezone: str | None = None) -> pd.DataFrame:
+    """One row per customer and calendar month with a purchase: the cohort reduction.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Canonical orders: ``customer_id``, ``ordered_at``; ``is_return`` and ``amount``
+        (negative = return) when present. Returns are left out.
+    as_of : date-like, optional
+        Last day counted (included); later orders are left out. Default: the day of the
+        latest purchase.
+    timezone : str, optional
+        Time zone whose calendar months count (e.g. ``"Europe/Madrid"``).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``cohort`` (``"YYYY-MM"``, month of the first purchase),
+        ``months_since_first`` (0 for the first month), ``orders`` (purchases in that month),
+        sorted by customer and month. ``attrs["last_full_month"]`` is the last month that
+        ended by the as-of day (``"YYYY-MM"``).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-05", "2024-01-20", "2024-03-02", "2024-02-10"], utc=True)})
+    >>> active_months(od)
+      customer_id   cohort  months_since_first  orders
+    0           a  2024-01                   0       2
+    1           a  2024-01                   2       1
+    2           b  2024-02                   0       1
+    """
+    buys = _purchases(orders, timezone)
+    cutoff = _cutoff(as_of, buys["ordered_at"])
+    buys = buys[buys["ordered_at"] < cutoff]
+    month = _month_index(buys["ordered_at"])
+    first = month.groupby(buys["customer_id"]).transform("min")
+    counts = (pd.DataFrame({"customer_id": buys["customer_id"].to_numpy(), "first": first.to_numpy(),
+                            "k": (month - first).to_numpy()})
+              .groupby(["customer_id", "first", "k"], sort=True).size().reset_index(name="orders"))
+    out = pd.DataFrame({"customer_id": counts["customer_id"].to_numpy(dtype=object),
+                        "cohort": _month_label(counts["first"]),
+                        "months_since_first": counts["k"].to_numpy(dtype=np.int64),
+                        "orders": counts["orders"].to_numpy(dtype=np.int64)})
+    out.attrs["last_full_month"] = str(_month_label([_month_index(pd.Series([cutoff])).iloc[0] - 1])[0])
+    return out
+
+
+def cohort_retention(orders: pd.DataFrame, *, as_of: Any = None, timezone: str | None = None,
+                     level: float = 0.95) -> pd.DataFrame:
+    """Monthly acquisition cohorts x months since the first purchase: active customers and share.
+
+    A customer is *active* in a month when they made a purchase in it. Month 0 is the month
+    of the first purchase (everyone in the cohort is active). Only months that ended by the
+    as-of day are given: a cohort's later months are missing rows (blank in
+    :func:`retention_matrix`), never zeros.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Canonical orders (see :func:`active_months`).
+    as_of, timezone
+        As in :func:`active_months`.
+    level : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``cohort`` (``"YYYY-MM"``), ``months_since_first``, ``cohort_customers``, ``active``,
+        ``retention`` (active / cohort customers) with ``retention_ci_low`` /
+        ``retention_ci_high``, sorted by cohort and month.
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-05", "2024-02-20", "2024-01-10", "2024-02-03"], utc=True)})
+    >>> cohort_retention(od, as_of="2024-02-29")[["cohort", "months_since_first", "active", "retention"]]
+        cohort  months_since_first  active  retention
+    0  2024-01                   0       2        1.0
+    1  2024-01                   1       1        0.5
+    2  2024-02                   0       1        1.0
+    """
+    months = active_months(orders, as_of=as_of, timezone=timezone)
+    sizes = months.loc[months["months_since_first"] == 0].groupby("cohort").size()
+    active = months.groupby(["cohort", "months_since_first"]).size()
+    last = _month_index(pd.Series(pd.to_datetime([months.attrs["last_full_month"]]))).iloc[0]
+    cohorts = sizes.index.to_numpy(dtype=object)
+    start = _month_index(pd.Series(pd.to_datetime(cohorts))).to_numpy() if len(cohorts) else np.array([], int)
+    span = np.clip(last - start + 1, 0, None)  # observed months per cohort
+    grid = pd.DataFrame({"cohort": np.repeat(cohorts, span),
+                         "months_since_first": np.concatenate([np.arange(s) for s in span]) if len(span)
+                         else np.array([], dtype=np.int64)})
+    grid["months_since_first"] = grid["months_since_first"].astype(np.int64)
+    grid["cohort_customers"] = grid["cohort"].map(sizes).astype(np.int64)
+    idx = pd.MultiIndex.from_frame(grid[["cohort", "months_since_first"]])
+    grid["active"] = active.reindex(idx, fill_value=0).to_numpy(dtype=np.int64)
+    out = add_proportion(grid, "retention", grid["active"], grid["cohort_customers"], level=level)
+    out.attrs["last_full_month"] = months.attrs["last_full_month"]
+    out.attrs["caption"] = (f"months that ended by {months.attrs['last_full_month']}; later months of a cohort "
+                            "are not observed yet (blank, not zero)")
+    return out
+
+
+def retention_matrix(retention: pd.DataFrame, *, value: str = "retention") -> pd.DataFrame:
+    """The cohort table of :func:`cohort_retention` as a cohort x month matrix (unobserved: NaN).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["2024-01", "2024-01", "2024-02"], "months_since_first": [0, 1, 0],
+    ...                   "retention": [1.0, 0.5, 1.0]})
+    >>> retention_matrix(t)
+    months_since_first    0    1
+    cohort
+    2024-01             1.0  0.5
+    2024-02             1.0  NaN
+    """
+    _require(retention, ["cohort", "months_since_first", value], "cohort retention")
+    out = retention.pivot(index="cohort", columns="months_since_first", values=value).sort_index()
+    if value in retention.attrs.get("units", {}):
+        out.attrs["units"] = {c: retention.attrs["units"][value] for c in out.columns}
+    return out
+
+
+def recent_cohorts(retention: pd.DataFrame, *, cohorts: int = 12, months: int = 12) -> pd.DataFrame:
+    """The last ``cohorts`` cohorts and their first ``months`` months (a table small enough to record).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["2024-01", "2024-01", "2024-02"], "months_since_first": [0, 1, 0]})
+    >>> recent_cohorts(t, cohorts=1)
+        cohort  months_since_first
+    0  2024-02                   0
+    """
+    _require(retention, ["cohort", "months_since_first"], "cohort retention")
+    keep = sorted(retention["cohort"].unique())[-cohorts:] if cohorts > 0 else []
+    out = retention[retention["cohort"].isin(keep) & (retention["months_since_first"] < months)]
+    return out.reset_index(drop=True)
+
+
+# --- churn for a loss window -------------------------------------------------------------------
+
+def customer_status(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any = None,
+                    timezone: str | None = None) -> pd.DataFrame:
+    """Each buyer's status as of a day for a loss window: new, retained or lost.
+
+    * **lost**: first purchase at least a window before the end of the as-of day, and no
+      purchase in the last window (none followed within the window after their latest);
+    * **retained**: first purchase at least a window before, and a purchase in the last window;
+    * **new**: first purchase within the last window: not yet decided (whatever they do,
+      they cannot have passed the loss window), left out of the churn rate.
+
+    Returns
+    -------
+    DataFrame
+        One row per buyer (sorted): ``customer_id``, ``cohort`` (``"YYYY-MM"``),
+        ``first_purchase``, ``last_purchase``, ``purchases``, ``days_since_last`` (to the end
+        of the as-of day), ``status`` (ordered categorical new < retained < lost).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-01", "2024-03-25", "2024-01-10", "2024-03-20"], utc=True)})
+    >>> customer_status(od, loss_window_days=30, as_of="2024-03-31")[["customer_id", "days_since_last", "status"]]
+      customer_id  days_since_last    status
+    0           a              7.0  retained
+    1           b             82.0      lost
+    2           c             12.0       new
+    """
+    if not loss_window_days > 0:
+        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
+    buys = _purchases(orders, timezone)
+    cutoff = _cutoff(as_of, buys["ordered_at"])
+    buys = buys[buys["ordered_at"] < cutoff]
+    g = buys.groupby("customer_id", sort=True)["ordered_at"]
+    out = pd.DataFrame({"first_purchase": g.min(), "last_purchase": g.max(), "purchases": g.size().astype(np.int64)})
+    out = out.rename_axis("customer_id").reset_index()
+    out.insert(1, "cohort", _month_label(_month_index(out["first_purchase"])))
+    out["days_since_last"] = (cutoff - out["last_purchase"]) / _DAY
+    new = (cutoff - out["first_purchase"]) / _DAY < loss_window_days
+    status = np.where(new, "new", np.where(out["days_since_last"] >= loss_window_days, "lost", "retained"))
+    out["status"] = pd.Categorical(status, dtype=_STATUS_DTYPE)
+    out.attrs.update(as_of=str((cutoff - _DAY).date()), loss_window_days=loss_window_days)
+    return out
+
+
+def _churn_counts(status: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    keys = status[by].fillna("(none)").astype(str) if by else pd.Series("all customers", index=status.index)
+    counts = pd.crosstab(keys, status["status"], dropna=False).reindex(columns=list(STATUSES), fill_value=0)
+    out = pd.DataFrame({by or "group": counts.index.to_numpy(dtype=object),
+                        "buyers": counts.sum(axis=1).to_numpy(dtype=np.int64),
+                        "new": counts["new"].to_numpy(dtype=np.int64),
+                        "at_start": (counts["retained"] + counts["lost"]).to_numpy(dtype=np.int64),
+                        "lost": counts["lost"].to_numpy(dtype=np.int64)})
+    return out
+
+
+def churn_table(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any = None, by: str | None = None,
+                customers: pd.DataFrame | None = None, timezone: str | None = None,
+                level: float = 0.95) -> pd.DataFrame:
+    """Churn rate for a loss window, overall or by cohort or segment.
+
+    churn rate = customers lost / customers at the start of the last window (see
+    :func:`customer_status`); new buyers are counted in ``new``, not in the rate.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Canonical orders.
+    loss_window_days : float
+        The loss window, in days (the win-back tactic's; 90 by default).
+    as_of, timezone
+        As in :func:`active_months`.
+    by : str, optional
+        ``"cohort"`` (month of the first purchase) or a column of ``customers`` (e.g.
+        ``"persona"``, ``"source_channel"``); buyers without a value go to ``"(none)"``.
+    customers : DataFrame, optional
+        Canonical customers, needed when ``by`` is one of their columns.
+
+    Returns
+    -------
+    DataFrame
+        ``<by>`` (or ``group``), ``buyers``, ``new``, ``at_start``, ``lost``, ``churn_rate``
+        with ``churn_rate_ci_low`` / ``churn_rate_ci_high`` (Wilson).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-01", "2024-03-25", "2024-01-10", "2024-03-20"], utc=True)})
+    >>> churn_table(od, loss_window_days=30, as_of="2024-03-31")[["group", "buyers", "new", "at_start", "lost",
+    ...                                                            "churn_rate"]]
+               group  buyers  new  at_start  lost  churn_rate
+    0  all customers       3    1         2     1         0.5
+    """
+    status = customer_status(orders, loss_window_days=loss_window_days, as_of=as_of, timezone=timezone)
+    if by is not None and by != "cohort":
+        if customers is None:
+            raise ValueError(f"churn by {by!r} needs the customers table: pass customers=data.customers, "
+                             "or by='cohort'")
+        _require(customers, ["customer_id", by], "customers")
+        segment = customers.drop_duplicates("customer_id").set_index("customer_id")[by]
+        status = status.assign(**{by: status["customer_id"].map(segment)})
+    out = _churn_counts(status, by)
+    out = add_proportion(out, "churn_rate", out["lost"], out["at_start"], level=level)
+    out.attrs.update(status.attrs)
+    out.attrs["caption"] = (f"as of {status.attrs['as_of']}, loss window {loss_window_days:g} days; new = first "
+                            "purchase within the last window (not yet decided, not in the rate)")
+    return out
+
+
+def churn_rate(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any = None,
+               timezone: str | None = None, level: float = 0.95) -> Estimate:
+    """The churn rate for a loss window as an :class:`~cjkit.estimate.Estimate` (Wilson interval).
+
+    Customers lost / customers at the start of the last window (:func:`customer_status`).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-01", "2024-03-25", "2024-01-10", "2024-03-20"], utc=True)})
+    >>> print(churn_rate(od, loss_window_days=30, as_of="2024-03-31"))
+    50.0% (95% CI 9.5-90.5%, n = 2)
+    """
+    row = churn_table(orders, loss_window_days=loss_window_days, as_of=as_of, timezone=timezone,
+                      level=level).iloc[0]
+    return Estimate.proportion(int(row["lost"]), int(row["at_start"]), level=level)
+
+
+# --- time to loss and the Kaplan-Meier curve ---------------------------------------------------
+
+def time_to_loss(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any = None,
+                 timezone: str | None = None) -> pd.DataFrame:
+    """Days from each buyer's first purchase until they first pass the loss window.
+
+    A buyer is lost the first time ``loss_window_days`` go by without a purchase, at their
+    purchase before that gap plus the window, even if they buy again later (a win-back).
+    A buyer never lost by the end of the as-of day is censored there.
+
+    Returns
+    -------
+    DataFrame
+        One row per buyer: ``customer_id``, ``cohort``, ``first_purchase``, ``days`` (to the
+        loss, or to the end of the as-of day), ``lost`` (bool: False = censored).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-01", "2024-01-11", "2024-03-01", "2024-03-21"], utc=True)})
+    >>> time_to_loss(od, loss_window_days=30, as_of="2024-03-31")[["customer_id", "days", "lost"]]
+      customer_id  days   lost
+    0           a  40.0   True
+    1           b  11.0  False
+    """
+    if not loss_window_days > 0:
+        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
+    buys = _purchases(orders, timezone)
+    cutoff = _cutoff(as_of, buys["ordered_at"])
+    buys = buys[buys["ordered_at"] < cutoff].sort_values(["customer_id", "ordered_at"], kind="stable")
+    buys = buys.reset_index(drop=True)
+    cust, t = buys["customer_id"], buys["ordered_at"]
+    nxt = t.groupby(cust, sort=False).shift(-1)
+    gap = (nxt.fillna(cutoff) - t) / _DAY
+    first = t.groupby(cust, sort=False).transform("min")
+    per = pd.DataFrame({"customer_id": cust, "first": first}).drop_duplicates("customer_id")
+    # the purchase before the first gap of a window or more (none: not lost yet)
+    gone = pd.DataFrame({"customer_id": cust, "t": t})[gap >= loss_window_days].drop_duplicates("customer_id")
+    lost_at = per["customer_id"].map(gone.set_index("customer_id")["t"])
+    lost = lost_at.notna().to_numpy()
+    days = np.where(lost, (lost_at - per["first"]) / _DAY + loss_window_days, (cutoff - per["first"]) / _DAY)
+    out = pd.DataFrame({"customer_id": per["customer_id"].to_numpy(dtype=object),
+                        "cohort": _month_label(_month_index(per["first"])),
+                        "first_purchase": per["first"].array, "days": days.astype(float), "lost": lost})
+    out.attrs.update(as_of=str((cutoff - _DAY).date()), loss_window_days=loss_window_days)
+    return out
+
+
+def _km(days: np.ndarray, lost: np.ndarray, level: float) -> pd.DataFrame:
+    from scipy.stats import norm
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    n = len(days)
+    head = pd.DataFrame({"days": [0.0], "at_risk": [n], "lost": [0], "survival": [1.0],
+                         "survival_ci_low": [1.0], "survival_ci_high": [1.0]})
+    if n == 0 or not lost.any():
+        return head
+    sf = SurvfuncRight(days.astype(float), lost.astype(float))
+    s = np.asarray(sf.surv_prob, dtype=float)
+    se = np.asarray(sf.surv_prob_se, dtype=float)  # Greenwood
+    z = norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # log(-log S) interval (Kalbfleisch and Prentice), mapped back: S ** exp(+-z se / (S |log S|))
+        w = z * se / (s * np.abs(np.log(s)))
+        low, high = s ** np.exp(w), s ** np.exp(-w)
+    done = (s <= 0) | ~np.isfinite(w)
+    low, high = np.where(done, s, low), np.where(done, s, high)
+    body = pd.DataFrame({"days": np.asarray(sf.surv_times, dtype=float),
+                         "at_risk": np.asarray(sf.n_risk, dtype=np.int64),
+                         "lost": np.asarray(sf.n_events, dtype=np.int64),
+                         "survival": s, "survival_ci_low": low, "survival_ci_high": high})
+    return pd.concat([head, body], ignore_index=True)
+
+
+def survival_curve(durations: pd.DataFrame, *, by: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier curve of the time to loss, with a pointwise confidence band.
+
+    Fitted with statsmodels' ``SurvfuncRight`` (product-limit estimate, Greenwood standard
+    errors); the band is the log(-log) interval, which stays between 0 and 1.
+
+    Parameters
+    ----------
+    durations : DataFrame
+        ``days`` and ``lost`` (False = censored), e.g. from :func:`time_to_loss`.
+    by : str, optional
+        A column of ``durations``: one curve per value.
+    level : float
+        Confidence level of the band.
+
+    Returns
+    -------
+    DataFrame
+        (``<by>``,) ``days`` (0, then each day with a loss), ``at_risk`` (customers not lost
+        nor censored just before), ``lost``, ``survival`` (share not yet lost) with
+        ``survival_ci_low`` / ``survival_ci_high``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"days": [100.0, 120.0, 150.0, 200.0], "lost": [True, False, True, False]})
+    >>> survival_curve(d)[["days", "at_risk", "lost", "survival"]]
+        days  at_risk  lost  survival
+    0    0.0        4     0     1.000
+    1  100.0        4     1     0.750
+    2  150.0        2     1     0.375
+    """
+    _require(durations, ["days", "lost"] + ([by] if by else []), "durations")
+    days = durations["days"].to_numpy(dtype=float)
+    lost = durations["lost"].to_numpy(dtype=bool)
+    if (days < 0).any() or np.isnan(days).any():
+        bad = int(((days < 0) | np.isnan(days)).sum())
+        raise ValueError(f"durations table, column 'days': {bad:,} rows are negative or missing; "
+                         "every customer needs a time from the first purchase of 0 days or more")
+    if by is None:
+        out = _km(days, lost, level)
+    else:
+        parts = []
+        for key, idx in durations.groupby(by, sort=True, observed=True).indices.items():
+            part = _km(days[idx], lost[idx], level)
+            part.insert(0, by, key)
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+    out.attrs["units"] = {"survival": "share"}
+    out.attrs["ci"] = {"survival": {"level": level, "method": "log-log (Greenwood)"}}
+    return out
+
+
+def survival_at(curve: pd.DataFrame, days: float) -> Estimate:
+    """The Kaplan-Meier survival at ``days`` (the step at or before it) as an Estimate.
+
+    ``n`` is the number of customers the curve starts with.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"days": [0.0, 100.0], "at_risk": [4, 4], "lost": [0, 1], "survival": [1.0, 0.75],
+    ...                   "survival_ci_low": [1.0, 0.13], "survival_ci_high": [1.0, 0.96]})
+    >>> print(survival_at(c, 365))
+    75.0% (95% CI 13.0-96.0%, n = 4)
+    """
+    _require(curve, ["days", "at_risk", "survival", "survival_ci_low", "survival_ci_high"], "survival curve")
+    step = curve[curve["days"] <= days]
+    if step.empty:
+        raise ValueError(f"the survival curve starts after day {days}")
+    row = step.iloc[-1]
+    ci = curve.attrs.get("ci", {}).get("survival", {})
+    return Estimate(float(row["survival"]), n=int(curve["at_risk"].iloc[0]), ci_low=float(row["survival_ci_low"]),
+                    ci_high=float(row["survival_ci_high"]), level=ci.get("level", 0.95),
+                    method=ci.get("method", "log-log (Greenwood)"), unit="share")
+
+
+# --- the unsubscribe hazard, piecewise by the loss window -------------------------------------
+
+def poisson_rate_ci(events: Any, exposure: Any, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) confidence bounds of the rate ``events / exposure``, element-wise.
+
+    Bounds on the count are chi-square quantiles: ``chi2(a/2, 2k) / 2`` and
+    ``chi2(1 - a/2, 2k + 2) / 2`` (the lower is 0 when k is 0); NaN where exposure is 0.
+
+    Examples
+    --------
+    >>> low, high = poisson_rate_ci([0, 1, 10], [1, 1, 2])
+    >>> low.round(4).tolist(), high.round(4).tolist()
+    ([0.0, 0.0253, 2.3977], [3.6889, 5.5716, 9.1952])
+    """
+    from scipy.stats import chi2
+
+    k = np.asarray(events, dtype=float)
+    e = np.broadcast_to(np.asarray(exposure, dtype=float), k.shape)
+    alpha = 1 - level
+    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(e > 0, low / e, np.nan), np.where(e > 0, high / e, np.nan)
+
+
+def subscriber_exposure(events: pd.DataFrame, *, orders: pd.DataFrame | None = None, loss_window_days: float = 90,
+                        as_of: Any = None, optin_event: str | None = "newsletter_optin",
+                        event: str = "unsubscribe",
+                        purchase_events: Sequence[str] = ("first_purchase", "repeat_purchase"),
+                        timezone: str | None = None) -> pd.DataFrame:
+    """Time each subscribed buyer spent under and over the loss window, and their unsubscribe.
+
+    The clock is the time since the customer's latest purchase, reset by every purchase.
+    A customer is at risk from their first purchase or their first ``optin_event``, whichever
+    is later, until their first ``event`` after the opt-in (or the end of the as-of day).
+    Their unsubscribe counts *before* the window when it came less than ``loss_window_days``
+    after their latest purchase, else *after*. This is the hazard reduction.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events: ``customer_id``, ``timestamp``, ``event``.
+    orders : DataFrame, optional
+        Canonical orders: the purchases (returns left out). Default: events named in
+        ``purchase_events``.
+    optin_event : str or None
+        The subscription event; None: every buyer is subscribed from their first purchase.
+    event : str
+        The event whose hazard is measured (its first occurrence after the opt-in).
+
+    Returns
+    -------
+    DataFrame
+        One row per subscribed buyer (sorted): ``customer_id``, ``exposure_before_days``,
+        ``exposure_after_days``, ``events_before``, ``events_after`` (0 or 1).
+        ``attrs["not_counted"]`` holds how many ``event`` rows are left out (no opt-in, no
+        purchase before them, or a repeat) and ``attrs["loss_window_days"]`` the window.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-05-30"], utc=True)
+    >>> ev = pd.DataFrame({"customer_id": ["a"] * 3, "timestamp": ts,
+    ...                    "event": ["newsletter_optin", "first_purchase", "unsubscribe"]})
+    >>> x = subscriber_exposure(ev, loss_window_days=90)
+    >>> x.to_dict("records")  # 149 days after the purchase: 90 under the window, 59 over it
+    [{'customer_id': 'a', 'exposure_before_days': 90.0, 'exposure_after_days': 59.0, 'events_before': 0,
+      'events_after': 1}]
+    """
+    if not loss_window_days > 0:
+        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
+    _require(events, ["customer_id", "timestamp", "event"], "events")
+    if orders is not None:
+        buys = _purchases(orders, timezone)
+    else:
+        mask = events["event"].isin(list(purchase_events))
+        buys = pd.DataFrame({"customer_id": events.loc[mask, "customer_id"],
+                             "ordered_at": _local(events.loc[mask, "timestamp"], timezone)})
+    ts = _local(events["timestamp"], timezone)
+    cutoff = _cutoff(as_of, pd.concat([buys["ordered_at"], ts]) if len(buys) else ts)
+    buys = buys[buys["ordered_at"] < cutoff]
+    ev = pd.DataFrame({"customer_id": events["customer_id"], "t": ts, "event": events["event"]})
+    ev = ev[ev["t"] < cutoff]
+    first_buy = buys.groupby("customer_id")["ordered_at"].min()
+    if optin_event is None:
+        optin = first_buy
+    else:
+        optin = ev.loc[ev["event"] == optin_event].groupby("customer_id")["t"].min()
+    risk_start = pd.concat([first_buy.rename("b"), optin.rename("o")], axis=1, join="inner").max(axis=1)
+    gone = ev.loc[ev["event"] == event, ["customer_id", "t"]]
+    gone = gone[gone["customer_id"].map(optin).le(gone["t"])]  # after the opt-in (NaN: never opted in)
+    stop = gone.groupby("customer_id")["t"].min()
+    n_event_rows = int((ev["event"] == event).sum())
+
+    # one interval per purchase: from the purchase to the next one (or the cutoff)
+    p = buys[buys["customer_id"].isin(risk_start.index)].sort_values(["customer_id", "ordered_at"], kind="stable")
+    t = p["ordered_at"]
+    nxt = t.groupby(p["customer_id"].to_numpy(), sort=False).shift(-1).fillna(cutoff)
+    end = p["customer_id"].map(stop).fillna(cutoff)
+    begin = p["customer_id"].map(risk_start)
+    a = ((begin - t) / _DAY).clip(lower=0).to_numpy()
+    b = np.maximum((nxt.where(nxt < end, end) - t) / _DAY, a)
+    w = float(loss_window_days)
+    before = np.minimum(b, w) - np.minimum(a, w)
+    after = np.maximum(b, w) - np.maximum(a, w)
+    exposure = (pd.DataFrame({"customer_id": p["customer_id"].to_numpy(), "exposure_before_days": before,
+                              "exposure_after_days": after})
+                .groupby("customer_id", sort=True).sum())
+
+    # each counted event: the latest purchase at or before it sets the clock
+    hits = stop[stop.index.isin(risk_start.index)]
+    hits = hits[hits >= risk_start.reindex(hits.index)].rename("t").reset_index().sort_values("t", kind="stable")
+    last_buy = pd.merge_asof(hits, buys.sort_values("ordered_at", kind="stable"), left_on="t",
+                             right_on="ordered_at", by="customer_id", direction="backward")
+    since = (last_buy["t"] - last_buy["ordered_at"]) / _DAY
+    flags = pd.DataFrame({"events_before": (since < w).astype(np.int64).to_numpy(),
+                          "events_after": (since >= w).astype(np.int64).to_numpy()},
+                         index=last_buy["customer_id"].to_numpy())
+    out = exposure.join(flags, how="left").fillna({"events_before": 0, "events_after": 0})
+    out = out.astype({"events_before": np.int64, "events_after": np.int64}).rename_axis("customer_id").reset_index()
+    out.attrs.update(loss_window_days=loss_window_days, not_counted=n_event_rows - len(hits),
+                     event=event, as_of=str((cutoff - _DAY).date()))
+    return out
+
+
+def piecewise_hazard(exposure: pd.DataFrame, *, month_days: float = MONTH_DAYS, level: float = 0.95) -> pd.DataFrame:
+    """Monthly hazard before and after the loss window from :func:`subscriber_exposure`.
+
+    In each piece, the daily rate is events / exposure days (a constant hazard within the
+    piece); the monthly hazard, the probability of the event within one month, is
+    ``1 - exp(-month_days x rate)``. The interval is the exact Poisson interval of the
+    count, mapped the same way.
+
+    Returns
+    -------
+    DataFrame
+        Two rows, ``period`` ``"before the loss window"`` then ``"after the loss window"``:
+        ``days_since_purchase`` (``"0-89"``, ``"90+"``), ``customers`` (with exposure in the
+        piece), ``events``, ``exposure_months``, ``hazard`` (monthly probability) with
+        ``hazard_ci_low`` / ``hazard_ci_high``.
+
+    Examples
+    --------
+    >>> x = pd.DataFrame({"customer_id": ["a", "b"], "exposure_before_days": [90.0, 60.0],
+    ...                   "exposure_after_days": [150.0, 0.0], "events_before": [0, 1], "events_after": [1, 0]})
+    >>> x.attrs["loss_window_days"] = 90
+    >>> piecewise_hazard(x)[["period", "events", "exposure_months", "hazard"]].round(4)
+                       period  events  exposure_months  hazard
+    0  before the loss window       1              5.0  0.1813
+    1   after the loss window       1              5.0  0.1813
+    """
+    _require(exposure, ["exposure_before_days", "exposure_after_days", "events_before", "events_after"],
+             "subscriber exposure")
+    w = exposure.attrs.get("loss_window_days")
+    days = [f"0-{w - 1:g}" if w is not None else "under the window", f"{w:g}+" if w is not None else "window or more"]
+    rows = []
+    for piece in ("before", "after"):
+        exp_days = exposure[f"exposure_{piece}_days"]
+        rows.append({"period": f"{piece} the loss window", "customers": int((exp_days > 0).sum()),
+                     "events": int(exposure[f"events_{piece}"].sum()),
+                     "exposure_months": float(exp_days.sum()) / month_days})
+    out = pd.DataFrame(rows)
+    out.insert(1, "days_since_purchase", days)
+    k, m = out["events"].to_numpy(dtype=float), out["exposure_months"].to_numpy(dtype=float)
+    low, high = poisson_rate_ci(k, m, level=level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(m > 0, k / np.where(m > 0, m, 1), np.nan)
+    out["hazard"] = -np.expm1(-rate)
+    lo_col, hi_col = ci_columns("hazard")
+    out[lo_col], out[hi_col] = -np.expm1(-low), -np.expm1(-high)
+    out.attrs = {"units": {"hazard": "share"}, "ci": {"hazard": {"level": level, "method": "exact poisson"}},
+                 "loss_window_days": w, "month_days": month_days}
+    if exposure.attrs.get("not_counted"):
+        out.attrs["caption"] = (f"{exposure.attrs['not_counted']:,} {exposure.attrs.get('event', 'event')} rows not "
+                                "counted: no opt-in or purchase before them, or a repeat")
+    return out
+
+
+def unsubscribe_hazard(events: pd.DataFrame, *, orders: pd.DataFrame | None = None, loss_window_days: float = 90,
+                       as_of: Any = None, optin_event: str | None = "newsletter_optin", event: str = "unsubscribe",
+                       timezone: str | None = None, month_days: float = MONTH_DAYS,
+                       level: float = 0.95) -> pd.DataFrame:
+    """The monthly unsubscribe hazard under and over the loss window (see :func:`piecewise_hazard`).
+
+    :func:`subscriber_exposure` then :func:`piecewise_hazard`; read the two rows as
+    :class:`~cjkit.estimate.Estimate` objects with
+    ``cjkit.estimate.estimates_in(table, "hazard", n="customers", numerator="events",
+    denominator="exposure_months")``.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-05-30"], utc=True)
+    >>> ev = pd.DataFrame({"customer_id": ["a"] * 3, "timestamp": ts,
+    ...                    "event": ["newsletter_optin", "first_purchase", "unsubscribe"]})
+    >>> unsubscribe_hazard(ev)[["period", "events", "exposure_months"]]
+                       period  events  exposure_months
+    0  before the loss window       0         3.000000
+    1   after the loss window       1         1.966667
+    """
+    exposure = subscriber_exposure(events, orders=orders, loss_window_days=loss_window_days, as_of=as_of,
+                                   optin_event=optin_event, event=event, timezone=timezone)
+    return piecewise_hazard(exposure, month_days=month_days, level=level)
