@@ -128,6 +128,103 @@ def _thousands():
 # --- funnels and transitions (04_funnel_and_transitions) -----------------------------------------
 
 
+def funnel_bars(funnel, *, title: str | None = None, ax=None):
+    """Funnel bars: share of customers per stage, in any order (light) and in order (dark).
+
+    ``funnel`` is the output of :func:`cjkit.funnel.funnel_table`: the wide light bar is
+    ``reach_share`` (an event in the stage at any time), the narrow dark bar
+    ``in_order_share`` (every earlier stage first) with its confidence interval as a
+    whisker, labelled with ``reached_in_order`` and its share. First stage on top. Returns
+    the Axes: ``ax.patches`` holds the light bars, then the dark ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"name": ["Visit", "Buy"], "reach_share": [1.0, 0.5], "reached_in_order": [10, 2],
+    ...                   "in_order_share": [1.0, 0.2], "in_order_share_ci_low": [0.72, 0.06],
+    ...                   "in_order_share_ci_high": [1.0, 0.51]})
+    >>> ax = funnel_bars(f)
+    >>> [float(p.get_width()) for p in ax.patches], [t.get_text() for t in ax.texts]
+    ([1.0, 0.5, 1.0, 0.2], ['10 (100%)', '2 (20%)'])
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.0, max(3.0, 0.55 * len(funnel) + 1.4)))
+    y = np.arange(len(funnel))
+    share = funnel["in_order_share"].fillna(0).to_numpy(dtype=float)
+    low = funnel["in_order_share_ci_low"].fillna(0).to_numpy(dtype=float)
+    high = funnel["in_order_share_ci_high"].fillna(0).to_numpy(dtype=float)
+    ax.barh(y, funnel["reach_share"].fillna(0), height=0.8, color=_colour(0), alpha=0.3, linewidth=0)
+    whisker = np.clip(np.vstack([share - low, high - share]), 0, None)  # rounding never makes it negative
+    ax.barh(y, share, height=0.45, color=_colour(0), xerr=whisker,
+            error_kw={"ecolor": "0.2", "capsize": 3, "elinewidth": 1})
+    for row, (n, s, hi) in enumerate(zip(funnel["reached_in_order"], share, high)):
+        label = f"{int(n):,} ({s:.0%})"
+        if s >= 0.35:  # long bar: inside, from its start, clear of the whisker
+            ax.text(0.01, row, label, va="center", ha="left", fontsize=9, color="white")
+        else:  # short bar: after its whisker
+            ax.text(hi + 0.015, row, label, va="center", ha="left", fontsize=9)
+    ax.set_yticks(y, list(funnel["name"]))
+    ax.set_ylim(len(funnel) - 0.5, -0.5)  # first stage on top
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("share of customers (whisker: 95% CI of the ordered share)")
+    ax.legend(handles=[Patch(color=_colour(0), alpha=0.3, label="any order"),
+                       Patch(color=_colour(0), label="in order")], loc="lower right", fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def transition_heatmap(transitions, *, title: str | None = None, ax=None):
+    """Heatmap of stage transitions: furthest stage at the end of period A (rows) and B (columns).
+
+    ``transitions`` is the output of :func:`cjkit.funnel.stage_transitions`. Cells are row
+    rates, written as percentages (blank where no customer is: moving back is impossible,
+    so the lower triangle stays blank); each row label carries its number of customers. Returns the Axes; the plotted matrix is
+    ``ax.collections[0].get_array()``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"from_stage": ["none", "none", "buy", "buy"], "to_stage": ["none", "buy"] * 2,
+    ...                   "customers": [1, 3, 0, 2], "from_customers": [4, 4, 2, 2], "rate": [0.25, 0.75, 0.0, 1.0]})
+    >>> ax = transition_heatmap(t)
+    >>> ax.collections[0].get_array().reshape(2, 2).tolist(), [t.get_text() for t in ax.texts]
+    ([[0.25, 0.75], [0.0, 1.0]], ['25%', '75%', '', '100%'])
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    order = list(dict.fromkeys(transitions["from_stage"].astype(str)))
+    rates = (transitions.assign(from_stage=transitions["from_stage"].astype(str),
+                                to_stage=transitions["to_stage"].astype(str))
+             .pivot(index="from_stage", columns="to_stage", values="rate").reindex(index=order, columns=order))
+    counts = (transitions.assign(from_stage=transitions["from_stage"].astype(str),
+                                 to_stage=transitions["to_stage"].astype(str))
+              .pivot(index="from_stage", columns="to_stage", values="customers").reindex(index=order, columns=order))
+    sizes = counts.sum(axis=1)
+    values = rates.to_numpy(dtype=float)
+    shown = np.nan_to_num(counts.to_numpy(dtype=float)) > 0
+    text = np.where(shown, np.vectorize(lambda v: f"{v:.0%}")(np.nan_to_num(values)), "")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.0, max(3.5, 0.5 * len(order) + 1.5)))
+    sns.heatmap(rates.astype(float), annot=text, fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
+                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
+    ax.set_yticks(np.arange(len(order)) + 0.5, [f"{s} ({int(sizes.get(s, 0)):,})" for s in order], rotation=0)
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_xlabel("furthest stage at the end of period B")
+    ax.set_ylabel("at the end of period A (customers)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # --- retention and churn (05_retention_and_churn) --------------------------------------------------
 
 
