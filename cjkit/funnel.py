@@ -33,8 +33,8 @@ from cjkit.estimate import add_proportion
 from cjkit.journey import JourneyModel, ModelKey, _require, get_model
 from cjkit.stages import _stage_positions
 
-__all__ = ["stage_times", "funnel_table", "customer_segments", "funnel_by_segment", "compare_segments",
-           "furthest_stages", "stage_transitions", "transition_matrix", "transition_summary", "middle_day",
+__all__ = ["stage_times", "funnel_table", "weakest_step", "customer_segments", "funnel_by_segment",
+           "funnel_matrix", "compare_segments", "furthest_stages", "stage_transitions", "transition_matrix", "transition_summary", "middle_day",
            "NONE"]
 
 #: label of "no stage reached yet" in stage transitions
@@ -253,6 +253,21 @@ def funnel_table(times: pd.DataFrame, model: ModelKey, *, level: float = 0.95) -
     return out
 
 
+def weakest_step(table: pd.DataFrame) -> pd.Series | None:
+    """The step (second stage onwards) with the lowest step conversion, or None.
+
+    ``table`` is the output of :func:`funnel_table`. Steps nobody reached the previous
+    stage of (conversion NaN) are skipped; a one-stage model has no step.
+
+    >>> t = pd.DataFrame({"name": ["Visit", "Cart", "Buy"], "conversion": [1.0, 0.4, 0.6]})
+    >>> weakest_step(t)["name"]
+    'Cart'
+    """
+    _require(table, ["conversion"], "funnel")
+    steps = table.iloc[1:]["conversion"].dropna()
+    return None if steps.empty else table.loc[steps.idxmin()]
+
+
 # --- segments ---------------------------------------------------------------------------
 
 def _first_rows(codes: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
@@ -393,6 +408,35 @@ def funnel_by_segment(times: pd.DataFrame, model: ModelKey, segments: pd.Series,
     return out
 
 
+def funnel_matrix(by_segment: pd.DataFrame, *, values: str = "in_order_share") -> pd.DataFrame:
+    """A segment x stage table of one column of :func:`funnel_by_segment`, for reading at a glance.
+
+    Rows are segments in the order of ``by_segment`` with their ``customers``, columns the
+    stage names in model order; ``values`` is any numeric column (``in_order_share``,
+    ``share``, ``conversion``, ``reached_in_order``...). Shares are marked as such in
+    ``attrs["units"]``, so the kit's table style shows percentages.
+
+    >>> by = pd.DataFrame({"segment": ["x", "x", "y", "y"], "segment_customers": [4, 4, 2, 2],
+    ...                    "name": ["Visit", "Buy"] * 2, "in_order_share": [1.0, 0.5, 1.0, 0.0]})
+    >>> funnel_matrix(by)
+             customers  Visit  Buy
+    segment
+    x                4    1.0  0.5
+    y                2    1.0  0.0
+    """
+    _require(by_segment, ["segment", "segment_customers", "name", values], "funnel-by-segment")
+    segments = list(dict.fromkeys(by_segment["segment"]))
+    stages = list(dict.fromkeys(by_segment["name"]))
+    wide = by_segment.pivot(index="segment", columns="name", values=values).reindex(index=segments, columns=stages)
+    sizes = by_segment.groupby("segment", sort=False)["segment_customers"].first().reindex(segments)
+    out = pd.concat([sizes.rename("customers"), wide], axis=1)
+    out.index.name, out.columns.name = "segment", None
+    shares = values in by_segment.attrs.get("units", {}) or values in ("share", "conversion") or \
+        values.endswith(("_share", "_rate"))
+    out.attrs = {"units": {name: "share" for name in stages}} if shares else {}
+    return out
+
+
 def compare_segments(by_segment: pd.DataFrame, a: str, b: str, *, alpha: float = 0.05,
                      level: float = 0.95) -> pd.DataFrame:
     """A two-proportion z-test per funnel step, segment ``a`` against segment ``b``.
@@ -474,7 +518,7 @@ def compare_segments(by_segment: pd.DataFrame, a: str, b: str, *, alpha: float =
                         "difference": ca - cb, "difference_ci_low": low, "difference_ci_high": high,
                         "z": z, "p_value": p, "p_holm": adjusted,
                         "significant": pd.array(np.where(tested, adjusted < alpha, None), dtype="boolean")})
-    out.attrs["units"] = {"conversion_a": "share", "conversion_b": "share"}
+    out.attrs["units"] = {"conversion_a": "share", "conversion_b": "share", "difference": "share"}
     absent = [s for s in (a, b) if not (by_segment["segment"] == s).any()]
     note = (f"a = {a!r}, b = {b!r}. Two-proportion z-test per step; p_holm: Holm-adjusted over the "
             f"{int(tested.sum())} steps tested, so that the chance of any false alarm stays at {alpha:.0%}.")

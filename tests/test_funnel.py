@@ -183,6 +183,13 @@ def test_six_stage_model_and_unordered_furthest_agree_with_furthest_stage(tiny_c
     assert (both["stage_mine"].astype(str) == both["stage_theirs"].astype(str)).all()
 
 
+def test_weakest_step_skips_the_first_stage_and_empty_steps():
+    f = funnel.funnel_table(funnel.stage_times(_events(), SHOP), SHOP)
+    assert funnel.weakest_step(f)["name"] == "Cart"  # 3/6 against 3/3; the first stage (6/7) is no step
+    assert funnel.weakest_step(f.iloc[:1]) is None
+    assert funnel.weakest_step(f.assign(conversion=[0.1, np.nan, np.nan])) is None
+
+
 # --- segments ---------------------------------------------------------------------------
 
 def test_customer_segments_first_channel_and_cohorts():
@@ -215,6 +222,11 @@ def test_funnel_by_segment_by_hand():
     assert by["reached_in_order"].tolist() == [3, 2, 2, 2, 1, 1, 1, 0, 0]
     assert by["conversion"].tolist()[:6] == pytest.approx([1, 2 / 3, 1, 2 / 3, 1 / 2, 1])
     assert by["median_days"].tolist()[1:3] == [1.5, 5.0]  # x: cart a 1 c 2; buy a 2 c 8
+    wide = funnel.funnel_matrix(by)
+    assert wide.index.tolist() == ["x", "y", "unknown"] and wide.columns.tolist() == ["customers", "Visit", "Cart", "Buy"]
+    np.testing.assert_allclose(wide.to_numpy(dtype=float), [[3, 1, 2 / 3, 2 / 3], [3, 2 / 3, 1 / 3, 1 / 3], [1, 1, 0, 0]])
+    assert wide.attrs["units"] == {"Visit": "share", "Cart": "share", "Buy": "share"}
+    assert funnel.funnel_matrix(by, values="reached_in_order").attrs == {}
     top = funnel.funnel_by_segment(funnel.stage_times(_events(), SHOP), SHOP, seg, top=1, order="label")
     assert top["segment"].drop_duplicates().tolist() == ["other", "x"]  # y and unknown counted, not dropped
     assert top.groupby("segment")["segment_customers"].first().to_dict() == {"other": 4, "x": 3}
