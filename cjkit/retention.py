@@ -39,9 +39,10 @@ import pandas as pd
 
 from cjkit.estimate import Estimate, add_proportion, ci_columns
 
-__all__ = ["active_months", "cohort_retention", "retention_matrix", "recent_cohorts", "customer_status",
-           "churn_rate", "churn_table", "time_to_loss", "survival_curve", "survival_at", "subscriber_exposure",
-           "piecewise_hazard", "unsubscribe_hazard", "poisson_rate_ci", "STATUSES", "MONTH_DAYS"]
+__all__ = ["active_months", "cohort_retention", "retention_matrix", "retention_by_month", "recent_cohorts",
+           "customer_status", "churn_rate", "churn_table", "churn_by_window", "time_to_loss", "survival_curve",
+           "survival_at", "survival_summary", "subscriber_exposure", "piecewise_hazard", "unsubscribe_hazard",
+           "poisson_rate_ci", "STATUSES", "MONTH_DAYS"]
 
 #: customer status as of a day: first purchase within the last window, bought in it, did not
 STATUSES = ("new", "retained", "lost")
@@ -247,6 +248,34 @@ def retention_matrix(retention: pd.DataFrame, *, value: str = "retention") -> pd
     return out
 
 
+def retention_by_month(retention: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Retention by months since the first purchase, pooled over the cohorts observed that long.
+
+    Each month adds up the active customers and the cohort sizes of the cohorts that have
+    lived through it, so a late cohort does not pull later months down.
+
+    Returns
+    -------
+    DataFrame
+        ``months_since_first``, ``cohorts``, ``customers``, ``active``, ``retention`` with
+        ``retention_ci_low`` / ``retention_ci_high`` (Wilson).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["2024-01", "2024-01", "2024-02"], "months_since_first": [0, 1, 0],
+    ...                   "cohort_customers": [4, 4, 2], "active": [4, 1, 2]})
+    >>> retention_by_month(t)[["months_since_first", "cohorts", "customers", "active", "retention"]]
+       months_since_first  cohorts  customers  active  retention
+    0                   0        2          6       6       1.00
+    1                   1        1          4       1       0.25
+    """
+    _require(retention, ["cohort", "months_since_first", "cohort_customers", "active"], "cohort retention")
+    out = (retention.groupby("months_since_first", sort=True)
+           .agg(cohorts=("cohort", "nunique"), customers=("cohort_customers", "sum"), active=("active", "sum"))
+           .reset_index())
+    return add_proportion(out, "retention", out["active"], out["customers"], level=level)
+
+
 def recent_cohorts(retention: pd.DataFrame, *, cohorts: int = 12, months: int = 12) -> pd.DataFrame:
     """The last ``cohorts`` cohorts and their first ``months`` months (a table small enough to record).
 
@@ -391,6 +420,45 @@ def churn_rate(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any
     return Estimate.proportion(int(row["lost"]), int(row["at_start"]), level=level)
 
 
+def churn_by_window(orders: pd.DataFrame, *, windows: Sequence[float] = (30, 60, 90, 180, 365), as_of: Any = None,
+                    timezone: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    """The churn rate for several loss windows, and how many repeat purchases each window waits for.
+
+    A loss window that is too short declares lost many buyers who were only between two
+    purchases. ``repeats_within`` is the share of repeat purchases that came at most that
+    many days after the customer's previous purchase: the share of comebacks the window
+    would have waited for.
+
+    Returns
+    -------
+    DataFrame
+        ``loss_window_days``, ``new``, ``at_start``, ``lost``, ``churn_rate`` (with its
+        Wilson interval), ``repeat_purchases``, ``repeats_within`` (with its Wilson interval).
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "ordered_at": pd.to_datetime(
+    ...     ["2024-01-01", "2024-03-25", "2024-01-10", "2024-03-20"], utc=True)})
+    >>> churn_by_window(od, windows=[30, 90], as_of="2024-03-31")[["loss_window_days", "at_start", "lost",
+    ...                                                              "churn_rate", "repeats_within"]]
+       loss_window_days  at_start  lost  churn_rate  repeats_within
+    0                30         2     1         0.5             0.0
+    1                90         1     0         0.0             1.0
+    """
+    rows = [churn_table(orders, loss_window_days=w, as_of=as_of, timezone=timezone, level=level).iloc[0]
+            for w in windows]
+    out = pd.DataFrame({"loss_window_days": list(windows),
+                        **{c: [int(r[c]) for r in rows] for c in ("new", "at_start", "lost")}})
+    out = add_proportion(out, "churn_rate", out["lost"], out["at_start"], level=level)
+    buys = _purchases(orders, timezone)
+    cutoff = _cutoff(as_of, buys["ordered_at"])
+    buys = buys[buys["ordered_at"] < cutoff].sort_values(["customer_id", "ordered_at"], kind="stable")
+    gaps = (buys["ordered_at"].diff() / _DAY)[buys["customer_id"].eq(buys["customer_id"].shift())].to_numpy()
+    out["repeat_purchases"] = len(gaps)
+    within = [(gaps <= w).sum() for w in windows]
+    return add_proportion(out, "repeats_within", within, len(gaps), level=level)
+
+
 # --- time to loss and the Kaplan-Meier curve ---------------------------------------------------
 
 def time_to_loss(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: Any = None,
@@ -514,13 +582,16 @@ def survival_curve(durations: pd.DataFrame, *, by: str | None = None, level: flo
         out = pd.concat(parts, ignore_index=True)
     out.attrs["units"] = {"survival": "share"}
     out.attrs["ci"] = {"survival": {"level": level, "method": "log-log (Greenwood)"}}
+    out.attrs["longest_follow_up"] = float(days.max()) if len(days) else 0.0
     return out
 
 
 def survival_at(curve: pd.DataFrame, days: float) -> Estimate:
     """The Kaplan-Meier survival at ``days`` (the step at or before it) as an Estimate.
 
-    ``n`` is the number of customers the curve starts with.
+    ``n`` is the number of customers the curve starts with. Beyond the longest follow-up
+    (``curve.attrs["longest_follow_up"]``, set by :func:`survival_curve`) the curve says
+    nothing: the value is None.
 
     Examples
     --------
@@ -535,9 +606,30 @@ def survival_at(curve: pd.DataFrame, days: float) -> Estimate:
         raise ValueError(f"the survival curve starts after day {days}")
     row = step.iloc[-1]
     ci = curve.attrs.get("ci", {}).get("survival", {})
-    return Estimate(float(row["survival"]), n=int(curve["at_risk"].iloc[0]), ci_low=float(row["survival_ci_low"]),
-                    ci_high=float(row["survival_ci_high"]), level=ci.get("level", 0.95),
-                    method=ci.get("method", "log-log (Greenwood)"), unit="share")
+    level, method, n = ci.get("level", 0.95), ci.get("method", "log-log (Greenwood)"), int(curve["at_risk"].iloc[0])
+    if days > curve.attrs.get("longest_follow_up", np.inf):
+        return Estimate(None, n=n, level=level, unit="share")
+    return Estimate(float(row["survival"]), n=n, ci_low=float(row["survival_ci_low"]),
+                    ci_high=float(row["survival_ci_high"]), level=level, method=method, unit="share")
+
+
+def survival_summary(curve: pd.DataFrame, *, days: Sequence[float] = (90, 180, 365)) -> pd.DataFrame:
+    """The Kaplan-Meier survival at a few days since the first purchase, with the band, as a table.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"days": [0.0, 100.0], "at_risk": [4, 4], "lost": [0, 1], "survival": [1.0, 0.75],
+    ...                   "survival_ci_low": [1.0, 0.13], "survival_ci_high": [1.0, 0.96]})
+    >>> survival_summary(c, days=[90, 365])[["days", "survival"]]
+       days  survival
+    0    90      1.00
+    1   365      0.75
+    """
+    found = [survival_at(curve, d) for d in days]
+    out = pd.DataFrame({"days": list(days), "survival": [e.value for e in found],
+                        "survival_ci_low": [e.ci_low for e in found], "survival_ci_high": [e.ci_high for e in found]})
+    out.attrs["units"] = {"survival": "share"}
+    return out
 
 
 # --- the unsubscribe hazard, piecewise by the loss window -------------------------------------

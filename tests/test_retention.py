@@ -26,15 +26,18 @@ from cjkit.retention import (
     active_months,
     churn_rate,
     churn_table,
+    churn_by_window,
     cohort_retention,
     customer_status,
     piecewise_hazard,
     poisson_rate_ci,
     recent_cohorts,
+    retention_by_month,
     retention_matrix,
     subscriber_exposure,
     survival_at,
     survival_curve,
+    survival_summary,
     time_to_loss,
     unsubscribe_hazard,
 )
@@ -130,6 +133,16 @@ def test_recent_cohorts_cut_for_the_record(orders):
     assert cut[["cohort", "months_since_first"]].values.tolist() == [["2024-02", 0], ["2024-03", 0]]
 
 
+def test_retention_by_month_pools_the_cohorts_observed_that_long(orders):
+    pooled = retention_by_month(cohort_retention(orders, as_of="2024-04-15"))
+    # month 0: cohorts Jan (2 of 2), Feb (1 of 1), Mar (1 of 1); month 1: Jan (1 of 2), Feb (0 of 1);
+    # month 2: Jan only (1 of 2)
+    assert pooled[["months_since_first", "cohorts", "customers", "active"]].values.tolist() == [
+        [0, 3, 4, 4], [1, 2, 3, 1], [2, 1, 2, 1]]
+    assert pooled["retention"].tolist() == pytest.approx([1.0, 1 / 3, 0.5])
+    assert pooled.loc[1, ["retention_ci_low", "retention_ci_high"]].tolist() == pytest.approx(wilson(1, 3))
+
+
 # --- churn for a loss window -----------------------------------------------------------------------
 
 def test_customer_status_and_churn_with_censoring(orders):
@@ -151,6 +164,17 @@ def test_a_longer_window_decides_fewer_customers(orders):
     assert status["status"].astype(str).tolist() == ["retained", "lost", "lost", "new", "new"]
     est = churn_rate(orders, loss_window_days=60, as_of="2024-04-15")
     assert (est.numerator, est.denominator) == (2, 3)
+
+
+def test_churn_by_window_and_the_repeat_purchases_each_window_waits_for(orders):
+    table = churn_by_window(orders, windows=[30, 60], as_of="2024-04-15")
+    assert table[["loss_window_days", "new", "at_start", "lost"]].values.tolist() == [[30, 1, 4, 3], [60, 2, 3, 2]]
+    # gaps between a customer's purchases: a 15 and 42 days, b 12.5 hours, e 40 days
+    # within 30 days: 2 of 4; within 60: 4 of 4
+    assert table["repeat_purchases"].tolist() == [4, 4]
+    assert table["repeats_within"].tolist() == [0.5, 1.0]
+    assert table.loc[0, ["repeats_within_ci_low", "repeats_within_ci_high"]].tolist() == pytest.approx(wilson(2, 4))
+    assert table["churn_rate"].tolist() == [0.75, 2 / 3]
 
 
 def test_churn_by_cohort_and_by_segment(orders):
@@ -203,6 +227,10 @@ def test_kaplan_meier_against_a_hand_product_limit(orders):
     assert curve.loc[2, ["survival_ci_low", "survival_ci_high"]].tolist() == pytest.approx(_loglog(0.25, se))
     est = survival_at(curve, 30.2)
     assert (est.value, est.n) == (0.5, 5) and est.ci_low == pytest.approx(_loglog(0.5, 0.25)[0])
+    assert survival_summary(curve, days=[20, 30, 40])["survival"].tolist() == [1.0, 0.5, 0.25]
+    # nobody was followed beyond day 45: the curve says nothing about day 46
+    assert curve.attrs["longest_follow_up"] == 45.0
+    assert survival_at(curve, 45).value == 0.0 and survival_at(curve, 46).value is None
 
 
 def test_kaplan_meier_reproduces_the_published_6mp_example():
