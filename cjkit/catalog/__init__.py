@@ -22,7 +22,7 @@ import yaml
 __all__ = [
     "STAGES", "PHASES", "tactics", "tactic_kpis", "touchpoints", "touchpoint_sequences",
     "stage_measures", "metrics", "metric_bands", "rfm_labels", "rfm_segment_types",
-    "qcq_rule", "experience_rows",
+    "qcq_rule", "experience_rows", "kpis", "kpi_roles",
 ]
 
 #: Six-stage journey: (id, name) in journey order.
@@ -33,6 +33,8 @@ STAGES: tuple[tuple[str, str], ...] = tuple(
 #: Purchase phases of the touchpoint catalogue, in time order.
 PHASES: tuple[str, ...] = ("before", "during", "after")
 _STAGE_IDS = [s for s, _ in STAGES]
+#: Five-stage digital journey (seed 001): stage ids in journey order.
+_FIVE_STAGE_IDS = ["awareness", "consideration", "purchase", "retention", "advocacy"]
 _RFM_VARIABLES = ["recency", "frequency", "monetary"]
 
 
@@ -108,6 +110,22 @@ def _rows(kind: str) -> list[dict[str, Any]]:
     if kind == "metric_bands":
         return [{"metric_id": m["id"], "band": b["name"], "min": b["min"], "max": b["max"]}
                 for m in met["metrics"] for b in m.get("bands", [])]
+    if kind == "kpis":
+        data = _yaml("kpis")
+        keys = ("name", "stage", "stage_five", "definition", "numerator", "denominator", "per", "ci",
+                "unit", "higher_is_better")
+        rows = [{"kpi_id": k["id"], **{key: k.get(key) for key in keys}, "needs": tuple(k["needs"]),
+                 "seed": k["seed"], "tactic_kpis": tuple(k["tactic_kpis"]), "computable": True,
+                 "would_need": None, "note": k.get("note")} for k in data["kpis"]]
+        rows += [{"kpi_id": k["id"], **{key: k.get(key) for key in keys}, "needs": (), "seed": k["seed"],
+                  "tactic_kpis": tuple(k["tactic_kpis"]), "computable": False,
+                  "would_need": k["would_need"], "note": k.get("note")} for k in data["not_computable"]]
+        return rows
+    if kind == "kpi_roles":
+        data = _yaml("kpis")
+        return [{"kind": role_kind, "role": role, "names": tuple(names)}
+                for role_kind, section in (("event", "event_roles"), ("channel", "channel_roles"))
+                for role, names in data[section].items()]
     if kind == "experience_rows":
         return [{"order": n, **r} for n, r in enumerate(met["experience_rows"], start=1)]
     section = {"rfm_labels": tac["rfm"]["labels"], "rfm_segment_types":
@@ -119,7 +137,8 @@ def _rows(kind: str) -> list[dict[str, Any]]:
 def _frame(kind: str) -> pd.DataFrame:
     """Build (once) the frame ``kind``; public functions return copies of it."""
     frame = pd.DataFrame(_rows(kind))
-    ordered = {"stage": _STAGE_IDS, "phase": list(PHASES), "variable": _RFM_VARIABLES}
+    ordered = {"stage": _STAGE_IDS, "stage_five": _FIVE_STAGE_IDS, "phase": list(PHASES),
+               "variable": _RFM_VARIABLES}
     for column, categories in ordered.items():
         if column in frame:
             frame[column] = pd.Categorical(frame[column], categories, ordered=True)
@@ -297,3 +316,44 @@ def experience_rows() -> pd.DataFrame:
     ['Needs and goals', 'Improvement opportunities']
     """
     return _frame("experience_rows").copy()
+
+
+def kpis(stage: str | None = None) -> pd.DataFrame:
+    """KPI definitions (``kpis.yaml``): what :mod:`cjkit.kpis` computes, and what it cannot.
+
+    One row per KPI. Columns: ``kpi_id``, ``name``, ``stage`` (six-stage, ordered
+    categorical), ``stage_five`` (five-stage digital journey, ordered categorical),
+    ``definition``, ``numerator`` and ``denominator`` (computations over the canonical
+    tables, e.g. ``count_sessions(has=lead)``; the denominator is missing for a total),
+    ``per`` (unit of analysis of the interval), ``ci`` (``wilson``, ``delta``, ``normal``,
+    ``none`` or ``combined``), ``unit`` (``{currency}`` stands for the client's currency),
+    ``higher_is_better``, ``needs`` (tuple of ``table.column``), ``seed``, ``tactic_kpis``
+    (tuple of ``"tactic_id: KPI"`` links to :func:`tactic_kpis`), ``computable`` (False for
+    catalogue KPIs the canonical tables cannot support), ``would_need`` (what such a KPI
+    needs), ``note``. ``stage`` filters as in :func:`tactics`.
+
+    Examples
+    --------
+    >>> k = kpis().set_index("kpi_id")
+    >>> k.loc["cart_abandonment", ["numerator", "denominator", "ci"]].tolist()
+    ['count_sessions(has=add_to_cart, lacks=purchase)', 'count_sessions(has=add_to_cart)', 'wilson']
+    >>> bool(k.loc["rank_lcp", "computable"]), k.loc["cac", "stage_five"]
+    (False, 'purchase')
+    """
+    return _filtered("kpis", "stage", stage)
+
+
+def kpi_roles() -> pd.DataFrame:
+    """Default event and channel names behind the roles the KPI definitions refer to.
+
+    The names are the demo client's (Fretboard & Co.); a client with other names passes
+    its own to :mod:`cjkit.kpis`. Columns: ``kind`` (``event`` or ``channel``), ``role``,
+    ``names`` (tuple of str).
+
+    Examples
+    --------
+    >>> r = kpi_roles().set_index("role")
+    >>> r.loc["purchase", "names"], r.loc["email", "kind"]
+    (('first_purchase', 'repeat_purchase'), 'channel')
+    """
+    return _frame("kpi_roles").copy()
