@@ -125,6 +125,60 @@ def _thousands():
 # --- KPIs (03_stage_kpis) ---------------------------------------------------------------------
 
 
+def kpi_intervals(table, *, label: str = "name", hue: str = "stage", title: str | None = None, ax=None):
+    """KPI values as points with their confidence interval as whiskers, one row per KPI.
+
+    ``table`` is a slice of :func:`cjkit.kpis.kpi_panel` or :func:`cjkit.kpis.kpi_table`
+    with ``value``, ``ci_low``, ``ci_high`` and one ``unit`` (e.g. ``panel[panel["unit"] ==
+    "share"]``, shown as percentages); rows are labelled by ``label`` and coloured by
+    ``hue`` (stage by default), first row on top. A row without an interval is a bare point.
+    Returns the Axes: ``ax.containers`` holds one errorbar per ``hue`` group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"stage": ["acquisition", "engagement"], "name": ["Leads / traffic", "Cart abandonment"],
+    ...                   "value": [0.14, 0.70], "ci_low": [0.12, 0.66], "ci_high": [0.16, 0.74],
+    ...                   "unit": ["share", "share"]})
+    >>> ax = kpi_intervals(t)
+    >>> [t.get_text() for t in ax.get_yticklabels()], [len(c.lines[2]) for c in ax.containers]
+    (['Leads / traffic', 'Cart abandonment'], [1, 1])
+    >>> [round(float(c.lines[0].get_xdata()[0]), 2) for c in ax.containers], ax.get_xlabel()
+    ([0.14, 0.7], 'share (95% interval)')
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import PercentFormatter
+
+    units = sorted(set(table["unit"].dropna())) if "unit" in table else []
+    if len(units) > 1:
+        raise ValueError(f"kpi_intervals draws one unit at a time, got {', '.join(units)}: filter the table, "
+                         "e.g. panel[panel['unit'] == 'share']")
+    rows = table.reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.0, max(2.5, 0.32 * len(rows) + 1.2)))
+    y = np.arange(len(rows))
+    groups = list(dict.fromkeys(rows[hue].astype(str))) if hue in rows else [None]
+    for i, group in enumerate(groups):
+        mask = (rows[hue].astype(str) == group).to_numpy() if group is not None else np.ones(len(rows), bool)
+        value, low, high = (rows[c].to_numpy("float64")[mask] for c in ("value", "ci_low", "ci_high"))
+        err = np.nan_to_num(np.vstack([value - low, high - value]), nan=0.0).clip(0)
+        ax.errorbar(value, y[mask], xerr=err, fmt="o", color=_colour(i % 10), ecolor=_colour(i % 10), capsize=3,
+                    label=group)
+    ax.set_yticks(y, [str(v) for v in rows[label]])
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
+    if units == ["share"]:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.xaxis.set_major_formatter(_thousands() if rows["value"].abs().max() >= 1000 else plt.ScalarFormatter())
+    ax.set_xlabel(f"{units[0] if units else 'value'} (95% interval)")
+    if len(groups) > 1:
+        ax.legend(title=hue, loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # --- funnels and transitions (04_funnel_and_transitions) -----------------------------------------
 
 
