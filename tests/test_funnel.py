@@ -384,3 +384,73 @@ def test_demo_funnel_is_recorded_small_enough():
     times = funnel.stage_times(data.events, data.model)
     by = funnel.funnel_by_segment(times, data.model, funnel.customer_segments(data.events), top=12)
     assert len(by) <= 200 and by["segment_customers"].drop_duplicates().sum() == data.events["customer_id"].nunique()
+
+
+# --- notebook 04 on the tiny client: the records other parts of the kit read -------------
+
+@pytest.mark.notebook
+def test_notebook_records_match_plain_pandas_on_tiny(tmp_path):
+    import papermill
+    import yaml
+
+    from cjkit.pipeline.records import read_records
+
+    tiny = REPO / "datasets" / "tiny"
+    out = tmp_path / "04.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / "04_funnel_and_transitions.ipynb"), str(out),
+                               parameters={"client": "tiny"}, kernel_name="cjkit", progress_bar=False,
+                               cwd=str(REPO / "notebooks"))
+    rec = read_records(out).set_index("name")["value"]
+
+    def table(name: str) -> pd.DataFrame:
+        assert isinstance(rec[name], pd.DataFrame), name  # read_records gives tables back as DataFrames
+        return rec[name]
+
+    # the tiny client's files with plain pandas: the client's stage rules (channel rules first)
+    events = pd.read_parquet(tiny / "events.parquet")
+    rules = yaml.safe_load((tiny / "client.yaml").read_text())["stage_map"]
+    stage = pd.Series(pd.NA, index=events.index, dtype="object")
+    for rule in sorted(rules, key=lambda r: "channel" not in r):
+        hit = (events["event"] == rule["event"]) & stage.isna()
+        if "channel" in rule:
+            hit &= events["channel"] == rule["channel"]
+        stage[hit] = rule["stage"]
+    events = events.assign(stage=stage, timestamp=pd.to_datetime(events["timestamp"]))
+    six = ["awareness", "acquisition", "onboarding", "engagement", "retention", "advocacy"]
+    reach = events.dropna(subset=["stage"]).groupby("stage")["customer_id"].nunique()
+    at = events[events["stage"] == six[0]].groupby("customer_id")["timestamp"].min()
+    in_order = [len(at)]
+    for s in six[1:]:
+        later = events[events["stage"] == s].merge(at.rename("previous"), left_on="customer_id", right_index=True)
+        at = later[later["timestamp"] >= later["previous"]].groupby("customer_id")["timestamp"].min()
+        in_order.append(len(at))
+    n = events["customer_id"].nunique()
+
+    f = table("funnel")
+    assert {"stage", "customers", "reached_in_order", "conversion", "conversion_ci_low",
+            "conversion_ci_high"} <= set(f.columns)
+    assert f["stage"].tolist() == six
+    assert f["customers"].tolist() == [int(reach[s]) for s in six]
+    assert f["reached_in_order"].tolist() == in_order
+    previous = [n] + in_order[:-1]
+    assert f["conversion"].tolist() == pytest.approx([k / m for k, m in zip(in_order, previous)])
+    np.testing.assert_allclose(f[["conversion_ci_low", "conversion_ci_high"]].to_numpy(dtype=float),
+                               [wilson(k, m) for k, m in zip(in_order, previous)])
+    assert rec["funnel_customers"] == n
+    assert rec["reached_last_stage_in_order"] == pytest.approx(in_order[-1] / n)
+
+    # first channel by hand: the channel of each customer's earliest event (first row among ties)
+    first = events.sort_values(["customer_id", "timestamp"], kind="stable").groupby("customer_id").head(1)
+    channel = first.set_index("customer_id")["channel"]
+    by = table("funnel_by_first_channel")
+    assert {"segment", "stage", "customers", "share"} <= set(by.columns) and len(by) <= 200
+    staged = events.dropna(subset=["stage"]).assign(segment=lambda e: e["customer_id"].map(channel))
+    expected = staged.groupby(["segment", "stage"])["customer_id"].nunique()
+    sizes = channel.value_counts()
+    for row in by.itertuples():
+        assert row.customers == expected.get((row.segment, row.stage), 0), (row.segment, row.stage)
+        assert row.share == pytest.approx(row.customers / sizes[row.segment])
+
+    moves = table("transitions")
+    assert moves.groupby("from_stage")["rate"].sum().tolist() == pytest.approx([1.0] * moves["from_stage"].nunique())
+    assert moves["customers"].sum() == n
