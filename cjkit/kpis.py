@@ -42,7 +42,7 @@ import pandas as pd
 
 from cjkit.estimate import Estimate, proportion_ci, ratio_ci
 
-__all__ = ["kpi", "kpi_table", "kpi_sums", "kpi_panel", "kpis_unavailable", "available_segments",
+__all__ = ["kpi", "kpi_table", "kpi_sums", "kpi_panel", "kpis_unavailable", "available_segments", "estimate_of",
            "SEGMENTS", "BY", "LOSS_WINDOW_DAYS", "MARGIN"]
 
 #: ways to split a KPI besides the period
@@ -716,7 +716,7 @@ def _reduce(ctx: _Context, ids: list[str], by: list[str]) -> pd.DataFrame:
             agg = "max" if any(c.name in _DISTINCT for c in calls) else "sum"
             ucols = [c for c in rows.columns if c.startswith("_u")]
             units.append(rows.groupby(by + ucols, sort=False)["value"].agg(agg).rename(side))
-        frame = pd.concat(units, axis=1).reset_index() if len(units) > 1 else units[0].reset_index()
+        frame = pd.concat(units, axis=1, sort=False).reset_index() if len(units) > 1 else units[0].reset_index()
         has_x = "x" in frame
         frame = frame.assign(y=frame["y"].fillna(0.0), x=frame["x"].fillna(0.0) if has_x else np.nan)
         frame = frame.assign(yy=frame["y"] ** 2, xx=frame["x"] ** 2, xy=frame["x"] * frame["y"])
@@ -942,14 +942,33 @@ def kpi(data: Any, kpi_id: str, **options: Any) -> Estimate:
     >>> print(kpi({"surveys": surveys}, "detractors"))
     2.0 answers (n = 2)
     """
-    row = kpi_table(data, [kpi_id], **options).iloc[0]
+    est = estimate_of(kpi_table(data, [kpi_id], **options), kpi_id, level=options.get("level", 0.95))
+    assert est is not None  # kpi_table raised if the KPI cannot be computed
+    return est
+
+
+def estimate_of(table: pd.DataFrame, kpi_id: str, *, level: float = 0.95) -> Estimate | None:
+    """The :class:`~cjkit.estimate.Estimate` in the row of ``kpi_id`` of a KPI table or panel (None if absent).
+
+    ``table`` is the output of :func:`kpi_table` (without ``by``) or :func:`kpi_panel`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["ctr"], "value": [0.25], "ci_low": [0.1], "ci_high": [0.5], "n": [8],
+    ...                   "numerator": [2.0], "denominator": [8.0], "unit": ["share"], "method": ["wilson"]})
+    >>> print(estimate_of(t, "ctr")), estimate_of(t, "cac") is None
+    25.0% (95% CI 10.0-50.0%, n = 8)
+    (None, True)
+    """
+    rows = table[table["kpi"] == kpi_id]
+    if rows.empty:
+        return None
+    if len(rows) > 1:
+        raise ValueError(f"the table has {len(rows)} rows for {kpi_id}: pass a table computed without `by`")
+    row = rows.iloc[0]
     plain = lambda v: None if pd.isna(v) else float(v)  # noqa: E731
-    total = row["method"] == ""
-    value = plain(row["value"])
-    if total and value is not None and value == int(value):
-        value = int(value)
-    return Estimate(value, plain(row["numerator"]), plain(row["denominator"]), int(row["n"]), plain(row["ci_low"]),
-                    plain(row["ci_high"]), options.get("level", 0.95), row["method"], row["unit"])
+    return Estimate(plain(row["value"]), plain(row["numerator"]), plain(row["denominator"]), int(row["n"]),
+                    plain(row["ci_low"]), plain(row["ci_high"]), level, row["method"], row["unit"])
 
 
 # --- the panel ---------------------------------------------------------------------------------------
