@@ -352,9 +352,11 @@ class _Context:
 
     def segment_available(self, segment: str) -> str | None:
         """Why ``segment`` cannot be used for this client, or None."""
-        if segment == "first_channel" and not (self.has("customers", "source_channel") or "events" in self.tables
-                                               or "spend" in self.tables):
-            return "first_channel needs customers.source_channel or the events table"
+        if segment in ("channel", "first_channel") and not (self.has("customers", "source_channel")
+                                                            or "events" in self.tables or "spend" in self.tables):
+            return f"{segment} needs customers.source_channel, the events table or the spend table"
+        if segment == "stage" and not (self.has("events", "stage") or self.has("surveys", "stage")):
+            return "stage needs the events or surveys table with a stage column"
         if segment == "persona" and not self.has("customers", "persona"):
             return "persona needs the customers table with a persona column"
         if segment == "cohort" and "orders" not in self.tables:
@@ -834,7 +836,7 @@ def available_segments(data: Any) -> list[str]:
     >>> orders = pd.DataFrame({"customer_id": ["a"], "order_id": ["o1"], "amount": [10.0],
     ...                        "ordered_at": pd.to_datetime(["2024-01-05"], utc=True)})
     >>> available_segments({"orders": orders})
-    ['channel', 'cohort', 'stage']
+    ['cohort']
     """
     tables, _, _, _ = _unpack(data, None, None)
     ctx = _Context(tables, event_names=None, channel_names=None, loss_window_days=LOSS_WINDOW_DAYS, timezone=None)

@@ -543,3 +543,16 @@ def test_kpi_intervals_draws_each_share_with_its_interval():
     assert sorted(drawn) == pytest.approx(sorted(shares["value"]))
     with pytest.raises(ValueError, match="one unit at a time"):
         kpi_intervals(panel)
+
+
+def test_inputs_are_never_modified():
+    tables = shop()
+    before = {name: t.copy() for name, t in tables.items()}
+    kpis.kpi_panel(tables, timezone="UTC")
+    kpis.kpi_table(tables, by=["period", "first_channel"], missing="skip", timezone="UTC")
+    kpis.kpis_unavailable(tables)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(table, before[name])
+    assert kpis.available_segments(tables) == ["channel", "first_channel", "persona", "cohort", "stage"]
+    assert kpis.available_segments({"surveys": tables["surveys"]}) == ["stage"]
+    assert kpis.available_segments({"orders": tables["orders"]}) == ["cohort"]
