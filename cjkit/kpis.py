@@ -517,8 +517,16 @@ def _c_customer_months(ctx: _Context, call: _Call) -> pd.DataFrame:
 
 
 def _c_active_buyers(ctx: _Context, call: _Call) -> pd.DataFrame:
-    """Buyer-months active at the start (an order in the loss window before it); lapsed by the end or not."""
+    """Buyer-months active at the start (an order in the loss window before it); lapsed by the end or not.
+
+    Only months that end within the data count: in a month cut short by the end of the data,
+    a buyer would look lapsed for want of the orders after it.
+    """
     months = ctx.months("orders")
+    times = np.concatenate([ctx.time(name) for name in ("orders", "events") if name in ctx.tables])
+    times = times[~np.isnat(times)]
+    last_day = times.max().astype("datetime64[D]") if len(times) else np.datetime64("NaT", "D")
+    months = months[(months.astype("datetime64[M]") + 1).astype("datetime64[D]") <= last_day + 1]
     buyers = ctx.first_order
     first = np.searchsorted(months, buyers.to_numpy(), side="right")  # months starting after the first order
     who, start = _spans(buyers.index.to_numpy(), first, np.full(len(buyers), len(months)), months)

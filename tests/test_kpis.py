@@ -264,6 +264,17 @@ def test_churn_retention_and_cltv_for_a_90_day_loss_window():
     check_share(one("churn_rate", loss_window_days=30), 2, 3)
 
 
+def test_churn_counts_only_months_that_end_within_the_data():
+    tables = shop()  # the data ends on 2024-04-19 (a last visit): April is not over
+    tables["orders"] = tables["orders"][tables["orders"]["ordered_at"] < "2024-04-20"]
+    visit = pd.DataFrame({"customer_id": ["c4"], "timestamp": _utc(["2024-04-19 10:00"]), "channel": ["direct"],
+                          "event": ["page_view"], "session_id": ["s16"], "stage": ["awareness"]})
+    tables["events"] = pd.concat([tables["events"], visit], ignore_index=True)
+    # Feb c1 c2, Mar c1 c2, none lapsing -> 0 of 4; April, left out, would add c1, c2 and c3 while orders
+    # placed from 20 April on are missing from the data
+    check_share(one("churn_rate", tables), 0, 4)
+
+
 def test_survey_kpis():
     check_ratio(one("ces_mean"), [7.0, 4.0, 6.0, 5.0], [1.0] * 4, method="normal")   # c3 left CES empty
     check_ratio(one("csat_mean"), [5.0, 3.0, 4.0, 2.0, 5.0], [1.0] * 5, method="normal")
