@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cjkit.estimate import PERCENT_UNITS, ci_columns, format_number
+from cjkit.estimate import PERCENT_UNITS, ci_columns, format_number, interval_text
 
 __all__ = ["table_html", "formatted", "show", "install", "MAX_ROWS"]
 
@@ -121,8 +121,8 @@ def _interval(value: Any, low: Any, high: Any, unit: str | None) -> str:
     if not shown or pd.isna(low) or pd.isna(high):
         return shown
     if unit in PERCENT_UNITS:
-        return f"{shown} (95% CI {low * 100:.1f}-{high * 100:.1f}%)"
-    return f"{shown} (95% CI {_plain_float(float(low))}-{_plain_float(float(high))})"
+        return f"{shown} ({interval_text(float(low), float(high), unit)})"
+    return f"{shown} ({interval_text(float(low), float(high), None, digits=2)})"
 
 
 def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS, caption: str | None = None) -> str:

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Estimate", "proportion_ci", "ratio_ci", "add_proportion", "ci_columns", "estimates_in", "format_number"]
+__all__ = ["Estimate", "proportion_ci", "ratio_ci", "add_proportion", "ci_columns", "estimates_in", "format_number",
+           "interval_text"]
 
 #: units shown as a percentage (the value is a proportion between 0 and 1)
 PERCENT_UNITS = frozenset({"share"})
@@ -63,6 +64,19 @@ def _bare(value: float | None, unit: str | None, digits: int) -> str:
     if value is None:
         return ""
     return f"{value * 100:.{digits}f}" if unit in PERCENT_UNITS else f"{value:,.{digits}f}"
+
+
+def interval_text(low: float, high: float, unit: str | None = None, *, level: float = 0.95, digits: int = 1) -> str:
+    """``"95% CI 58.1-65.8%"``; with a negative bound ``"95% CI -12.8 to -9.2%"`` (never ``--``).
+
+    >>> interval_text(0.581, 0.658, "share"), interval_text(-0.128, -0.092, "share")
+    ('95% CI 58.1-65.8%', '95% CI -12.8 to -9.2%')
+    >>> interval_text(35.04, 48.31, "points")
+    '95% CI 35.0-48.3'
+    """
+    sign = "%" if unit in PERCENT_UNITS else ""
+    joint = " to " if min(low, high) < 0 else "-"
+    return f"{level * 100:.0f}% CI {_bare(low, unit, digits)}{joint}{_bare(high, unit, digits)}{sign}"
 
 
 @dataclass(frozen=True)
@@ -199,9 +213,7 @@ class Estimate:
             text += f" {self.unit}" if self.unit and self.unit not in PERCENT_UNITS else ""
         parts = []
         if self.ci_low is not None and self.ci_high is not None:
-            sign = "%" if self.unit in PERCENT_UNITS else ""
-            parts.append(f"{self.level * 100:.0f}% CI {_bare(self.ci_low, self.unit, digits)}-"
-                         f"{_bare(self.ci_high, self.unit, digits)}{sign}")
+            parts.append(interval_text(self.ci_low, self.ci_high, self.unit, level=self.level, digits=digits))
         if show_n and self.n is not None:
             parts.append(f"n = {self.n:,}")
         return f"{text} ({', '.join(parts)})" if parts else text

@@ -91,3 +91,10 @@ def test_table_html_escapes_wraps_and_cuts_long_tables():
     assert page.count("<tr>") == 61  # header + first 60 rows
     assert "first 60 of 70 rows" in page
     assert table_html(pd.DataFrame({"a": [1]})) == table_html(pd.DataFrame({"a": [1]}))  # deterministic ids
+
+
+def test_intervals_with_negative_bounds_read_without_a_double_dash():
+    diff = add_proportion(pd.DataFrame({"step": ["a"]}), "share", [1], [2])
+    diff["share"], diff["share_ci_low"], diff["share_ci_high"] = [-0.11], [-0.128], [-0.092]
+    assert formatted(diff)[0]["share"].tolist() == ["-11.0% (95% CI -12.8 to -9.2%)"]
+    assert Estimate(-0.11, ci_low=-0.128, ci_high=0.05).format() == "-11.0% (95% CI -12.8 to 5.0%)"
