@@ -34,7 +34,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from cjkit import funnel, plots
+from cjkit import funnel, plots, transitions
 from cjkit.journey import JourneyModel
 from conftest import REPO, wilson
 
@@ -141,7 +141,7 @@ def test_account_page_before_buying_counts_past_purchase_only_in_any_order():
     f = funnel.funnel_table(times, "five_stage")
     assert f["customers"].tolist() == [2, 2, 1, 2, 0]
     assert f["reached_in_order"].tolist() == [2, 2, 1, 1, 0]
-    furthest = {d: funnel.furthest_stages(times, "five_stage", definition=d).set_index("customer_id")["stage"]
+    furthest = {d: transitions.furthest_stages(times, "five_stage", definition=d).set_index("customer_id")["stage"]
                 .astype(str).to_dict() for d in ("ordered", "unordered")}
     assert furthest == {"ordered": {"ana": "consideration", "bo": "retention"},
                         "unordered": {"ana": "retention", "bo": "retention"}}
@@ -176,7 +176,7 @@ def test_six_stage_model_and_unordered_furthest_agree_with_furthest_stage(tiny_c
     from cjkit.stages import furthest_stage
 
     data = load_client(tiny_client)
-    mine = funnel.furthest_stages(funnel.stage_times(data.events, data.model), data.model, definition="unordered")
+    mine = transitions.furthest_stages(funnel.stage_times(data.events, data.model), data.model, definition="unordered")
     theirs = furthest_stage(data.events, data.model)
     both = mine.merge(theirs, on="customer_id", suffixes=("_mine", "_theirs"))
     assert len(both) == len(theirs) == len(mine)
@@ -284,23 +284,23 @@ def test_compare_segments_with_an_absent_segment_tests_nothing():
 # --- transitions between two periods -----------------------------------------------------
 
 def _matrix(t: pd.DataFrame) -> list[list[int]]:
-    return funnel.transition_matrix(t).to_numpy().tolist()
+    return transitions.transition_matrix(t).to_numpy().tolist()
 
 
 def test_stage_transitions_ordered_by_hand():
     times = funnel.stage_times(_events(), SHOP)
-    t = funnel.stage_transitions(times, SHOP, split=T0 + pd.Timedelta(days=2))
+    t = transitions.stage_transitions(times, SHOP, split=T0 + pd.Timedelta(days=2))
     # rows: end of A (before day 2); columns: end of the data.  e none->none, b none->visit (cart came
     # first), g none->visit (new); d visit->visit, c visit->buy; a cart->buy; f buy->buy
     assert _matrix(t) == [[1, 2, 0, 0], [0, 1, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1]]
-    assert funnel.transition_matrix(t).index.tolist() == ["none", "visit", "cart", "buy"]
-    rates = funnel.transition_matrix(t, values="rate")
+    assert transitions.transition_matrix(t).index.tolist() == ["none", "visit", "cart", "buy"]
+    rates = transitions.transition_matrix(t, values="rate")
     assert rates.loc["none"].tolist() == pytest.approx([1 / 3, 2 / 3, 0, 0])
     assert rates.loc["visit"].tolist() == pytest.approx([0, 0.5, 0, 0.5])
     row = t[(t["from_stage"] == "none") & (t["to_stage"] == "visit")].iloc[0]
     assert (row["rate_ci_low"], row["rate_ci_high"]) == pytest.approx(wilson(2, 3))
     assert t.loc[t["moved"], "customers"].sum() == 4  # b, g, c and a moved on; d, e and f did not
-    summary = funnel.transition_summary(t)
+    summary = transitions.transition_summary(t)
     assert summary["from_stage"].astype(str).tolist() == ["none", "visit", "cart", "buy"]
     assert summary["customers"].tolist() == [3, 2, 1, 1]
     assert summary["moved"].tolist() == [2, 1, 1, 0]
@@ -309,20 +309,20 @@ def test_stage_transitions_ordered_by_hand():
 
 def test_stage_transitions_unordered_and_with_an_end_by_hand():
     times = funnel.stage_times(_events(), SHOP)
-    t = funnel.stage_transitions(times, SHOP, split="2024-01-03", definition="unordered")
+    t = transitions.stage_transitions(times, SHOP, split="2024-01-03", definition="unordered")
     # any order, before day 2: a cart, b cart, c buy, d visit, e buy, f buy, g none; at the end g visit
     assert _matrix(t) == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 2], [0, 0, 0, 3]]
-    t = funnel.stage_transitions(times, SHOP, split="2024-01-03", end="2024-01-06")
+    t = transitions.stage_transitions(times, SHOP, split="2024-01-03", end="2024-01-06")
     # period B ends before day 5: g (first seen day 20) is left out; c has no buy after its cart yet
     assert _matrix(t) == [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1]]
     assert t.attrs["customers"] == 6
     with pytest.raises(ValueError, match="before split"):
-        funnel.stage_transitions(times, SHOP, split="2024-02-01", end="2024-01-06")
+        transitions.stage_transitions(times, SHOP, split="2024-02-01", end="2024-01-06")
 
 
 def test_middle_day():
     ev = pd.DataFrame({"timestamp": pd.to_datetime(["2024-01-01", "2024-03-02"], utc=True)})
-    assert funnel.middle_day(ev) == pd.Timestamp("2024-01-31", tz="UTC")
+    assert transitions.middle_day(ev) == pd.Timestamp("2024-01-31", tz="UTC")
 
 
 # --- figures, checked by what was drawn -------------------------------------------------
@@ -366,7 +366,7 @@ def test_funnel_bars_labels_stay_inside(shares):
 
 
 def test_transition_heatmap_cells_labels_and_row_sizes():
-    t = funnel.stage_transitions(funnel.stage_times(_events(), SHOP), SHOP, split="2024-01-03")
+    t = transitions.stage_transitions(funnel.stage_times(_events(), SHOP), SHOP, split="2024-01-03")
     ax = plots.transition_heatmap(t, title="Moves")
     grid = np.asarray(ax.collections[0].get_array()).reshape(4, 4)
     np.testing.assert_allclose(grid, [[1 / 3, 2 / 3, 0, 0], [0, 0.5, 0, 0.5], [0, 0, 0, 1], [0, 0, 0, 1]])

@@ -29,11 +29,13 @@ from cjkit.retention import (
     churn_by_window,
     cohort_retention,
     customer_status,
-    piecewise_hazard,
-    poisson_rate_ci,
     recent_cohorts,
     retention_by_month,
     retention_matrix,
+)
+from cjkit.survival import (
+    piecewise_hazard,
+    poisson_rate_ci,
     subscriber_exposure,
     survival_at,
     survival_curve,
