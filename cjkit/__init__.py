@@ -42,6 +42,9 @@ _API: dict[str, str] = {
     "furthest_stage": "cjkit.stages", "stage_counts": "cjkit.stages",
     "touchpoint_phases": "cjkit.touchpoints", "touchpoint_volumes": "cjkit.touchpoints",
     "qcq_checks": "cjkit.quality",
+    "kpi_panel": "cjkit.kpis", "kpi_table": "cjkit.kpis", "kpi": "cjkit.kpis",
+    "stage_times": "cjkit.funnel", "funnel_table": "cjkit.funnel",
+    "cohort_retention": "cjkit.retention", "survival_curve": "cjkit.survival",
     # notebooks and records
     "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
     "RecordError": "cjkit.pipeline.records", "ParameterError": "cjkit.pipeline.params",
@@ -52,7 +55,8 @@ _API: dict[str, str] = {
 _MODULES: dict[str, str] = {
     "catalog": "cjkit.catalog", "datasets": "cjkit.datasets", "plots": "cjkit.plots",
     "display": "cjkit.display", "notebook": "cjkit.pipeline.notebook", "contract": "cjkit.contract",
-    "pipeline": "cjkit.pipeline",
+    "pipeline": "cjkit.pipeline", "estimate": "cjkit.estimate", "kpis": "cjkit.kpis", "funnel": "cjkit.funnel",
+    "transitions": "cjkit.transitions", "retention": "cjkit.retention", "survival": "cjkit.survival",
 }
 
 __all__ = sorted(_API) + sorted(_MODULES)

@@ -205,9 +205,13 @@ class Estimate:
         '41.7 points (95% CI 35.0-48.3, n = 250)'
         >>> Estimate(0.5).format()
         '50.0%'
+        >>> Estimate(12000.0, n=3, unit="answers").format()
+        '12,000 answers (n = 3)'
         """
         if self.value is None:
             text = "n/a"
+        elif self.unit not in PERCENT_UNITS and self.ci_low is None and float(self.value).is_integer():
+            text = format_number(int(self.value), self.unit)  # a count: 2 answers, not 2.0
         else:
             text = _bare(self.value, self.unit, digits) + ("%" if self.unit in PERCENT_UNITS else "")
             text += f" {self.unit}" if self.unit and self.unit not in PERCENT_UNITS else ""

@@ -1,7 +1,8 @@
 """The kit's one plotting style, set by one call (no star-imported preamble)."""
 from __future__ import annotations
 
-__all__ = ["set_theme", "stage_bars", "phase_heatmap", "PALETTE"]
+__all__ = ["set_theme", "stage_bars", "phase_heatmap", "kpi_intervals", "funnel_bars", "transition_heatmap",
+           "cohort_heatmap", "survival_plot", "PALETTE"]
 
 #: Colour-blind-safe palette used by every cjkit figure.
 PALETTE = "colorblind"
