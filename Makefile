@@ -65,6 +65,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_start.py --markdown
+	$(BIN)/python benchmarks/bench_funnel.py
 
 ## re-pin constraints.txt from a fresh resolve (run after changing dependencies)
 lock:
