@@ -74,6 +74,7 @@ def furthest_stages(times: pd.DataFrame, model: ModelKey, *, as_of: Any = None,
 
     Examples
     --------
+    >>> from cjkit.funnel import stage_times
     >>> ev = pd.DataFrame({"customer_id": ["a", "a"], "stage": ["Retention", "Awareness"],
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"])})
     >>> t = stage_times(ev, "five_stage")
@@ -137,6 +138,7 @@ def stage_transitions(times: pd.DataFrame, model: ModelKey, *, split: Any, end: 
 
     Examples
     --------
+    >>> from cjkit.funnel import stage_times
     >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
     ...                    "stage": ["Visit", "Cart", "Visit", "Visit"],
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-05", "2024-03-02"])})

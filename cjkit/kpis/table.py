@@ -163,7 +163,7 @@ def kpi(data: Any, kpi_id: str, **options: Any) -> Estimate:
     >>> print(kpi({"surveys": surveys}, "csat_top2_share"))
     50.0% (95% CI 15.0-85.0%, n = 4)
     >>> print(kpi({"surveys": surveys}, "detractors"))
-    2.0 answers (n = 2)
+    2 answers (n = 2)
     """
     est = estimate_of(kpi_table(data, [kpi_id], **options), kpi_id, level=options.get("level", 0.95))
     assert est is not None  # kpi_table raised if the KPI cannot be computed
