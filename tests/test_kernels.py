@@ -67,6 +67,8 @@ cjkit.record("cwd_is_the_notebooks_folder", os.getcwd() == os.environ["PROBE_FOL
 cjkit.record("int_formatter", int in get_ipython().display_formatter.formatters["text/html"].type_printers)
 cjkit.record("history", len(In))
 cjkit.record("style", plt.rcParams["axes.titlelocation"])
+if True:  # a figure drawn inside a block, as the kit's plotting calls are
+    cjkit.plots.stage_bars(pd.DataFrame({"name": ["a"], "reached": [1], "reached_share": [1.0]}))
 """
 
 
@@ -98,6 +100,9 @@ def test_one_kernel_runs_notebooks_in_turn_each_in_a_fresh_state(tmp_path, monke
     }
     nb = nbformat.read(str(tmp_path / "out" / "02_probe.ipynb"), as_version=4)
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4]
+    # the reset keeps what a fresh kernel has too: the second notebook's figure is displayed
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
 
 
 @pytest.mark.notebook

@@ -107,6 +107,11 @@ def test_every_notebook_ran(suite):
         assert (out / f"{nb.stem}.html").is_file() and (out / f"{nb.stem}.ipynb").is_file()
         title = next(r.title for r in result.results if r.notebook == nb.stem)
         assert f"<title>{title}</title>" in (out / f"{nb.stem}.html").read_text()  # the page's title
+        # a notebook that draws shows its figures (kernels run several notebooks in turn)
+        executed = json.loads((out / f"{nb.stem}.ipynb").read_text())
+        images = sum("image/png" in o.get("data", {}) for c in executed["cells"] for o in c.get("outputs", []))
+        draws = sum("cjkit.plots." in "".join(c["source"]) for c in _cells(nb) if c["cell_type"] == "code")
+        assert images >= min(draws, 1), (nb.stem, images, draws)
 
 
 @pytest.mark.notebook

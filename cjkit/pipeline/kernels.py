@@ -39,9 +39,14 @@ _STATE: dict[str, Any] = {}  # in the kernel: what a fresh kernel looked like
 def kernel_setup() -> None:
     """Snapshot the state of a fresh kernel (run once, right after it started)."""
     import matplotlib
-    import matplotlib.pyplot  # the inline backend sets its figure settings on import
+    import matplotlib.pyplot as plt
     from IPython import get_ipython
 
+    # Load the inline backend now: matplotlib does it at the first figure, and that is when
+    # the backend sets its figure settings and registers the Figure -> PNG display printer.
+    # A snapshot taken before would drop the printer at the next reset: no figure would show.
+    plt.figure()
+    plt.close("all")
     shell = get_ipython()
     _STATE.update(
         environ=dict(os.environ), path=list(sys.path), warnings=list(warnings.filters),
