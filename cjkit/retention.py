@@ -104,6 +104,18 @@ def _purchases(orders: pd.DataFrame, timezone: str | None = None) -> pd.DataFram
     return out.dropna(subset=["ordered_at"])
 
 
+def _purchases_until(orders: pd.DataFrame, as_of: Any, timezone: str | None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The purchases up to the end of the as-of day, and that cut-off (the start of every measure)."""
+    buys = _purchases(orders, timezone)
+    cutoff = _cutoff(as_of, buys["ordered_at"])
+    return buys[buys["ordered_at"] < cutoff], cutoff
+
+
+def _check_window(loss_window_days: float) -> None:
+    if not loss_window_days > 0:
+        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
+
+
 def _month_index(times: pd.Series) -> pd.Series:
     return times.dt.year * 12 + times.dt.month - 1
 
@@ -148,9 +160,7 @@ def active_months(orders: pd.DataFrame, *, as_of: Any = None, timezone: str | No
     1           a  2024-01                   2       1
     2           b  2024-02                   0       1
     """
-    buys = _purchases(orders, timezone)
-    cutoff = _cutoff(as_of, buys["ordered_at"])
-    buys = buys[buys["ordered_at"] < cutoff]
+    buys, cutoff = _purchases_until(orders, as_of, timezone)
     month = _month_index(buys["ordered_at"])
     first = month.groupby(buys["customer_id"]).transform("min")
     counts = (pd.DataFrame({"customer_id": buys["customer_id"].to_numpy(), "first": first.to_numpy(),
@@ -313,11 +323,8 @@ def customer_status(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of
     1           b             82.0      lost
     2           c             12.0       new
     """
-    if not loss_window_days > 0:
-        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
-    buys = _purchases(orders, timezone)
-    cutoff = _cutoff(as_of, buys["ordered_at"])
-    buys = buys[buys["ordered_at"] < cutoff]
+    _check_window(loss_window_days)
+    buys, cutoff = _purchases_until(orders, as_of, timezone)
     g = buys.groupby("customer_id", sort=True)["ordered_at"]
     out = pd.DataFrame({"first_purchase": g.min(), "last_purchase": g.max(), "purchases": g.size().astype(np.int64)})
     out = out.rename_axis("customer_id").reset_index()
@@ -442,9 +449,8 @@ def churn_by_window(orders: pd.DataFrame, *, windows: Sequence[float] = (30, 60,
     out = pd.DataFrame({"loss_window_days": list(windows),
                         **{c: [int(r[c]) for r in rows] for c in ("new", "at_start", "lost")}})
     out = add_proportion(out, "churn_rate", out["lost"], out["at_start"], level=level)
-    buys = _purchases(orders, timezone)
-    cutoff = _cutoff(as_of, buys["ordered_at"])
-    buys = buys[buys["ordered_at"] < cutoff].sort_values(["customer_id", "ordered_at"], kind="stable")
+    buys, cutoff = _purchases_until(orders, as_of, timezone)
+    buys = buys.sort_values(["customer_id", "ordered_at"], kind="stable")
     gaps = (buys["ordered_at"].diff() / _DAY)[buys["customer_id"].eq(buys["customer_id"].shift())].to_numpy()
     out["repeat_purchases"] = len(gaps)
     within = [(gaps <= w).sum() for w in windows]

@@ -23,7 +23,8 @@ import pandas as pd
 
 from cjkit.estimate import Estimate, ci_columns
 # the calendar and purchase rules shared with the cohort and churn measures
-from cjkit.retention import MONTH_DAYS, _cutoff, _local, _month_index, _month_label, _purchases, _require
+from cjkit.retention import (MONTH_DAYS, _check_window, _cutoff, _local, _month_index, _month_label, _purchases,
+                             _purchases_until, _require)
 
 __all__ = ["time_to_loss", "survival_curve", "survival_at", "survival_summary", "subscriber_exposure",
            "piecewise_hazard", "unsubscribe_hazard", "poisson_rate_ci"]
@@ -56,11 +57,9 @@ def time_to_loss(orders: pd.DataFrame, *, loss_window_days: float = 90, as_of: A
     0           a  40.0   True
     1           b  11.0  False
     """
-    if not loss_window_days > 0:
-        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
-    buys = _purchases(orders, timezone)
-    cutoff = _cutoff(as_of, buys["ordered_at"])
-    buys = buys[buys["ordered_at"] < cutoff].sort_values(["customer_id", "ordered_at"], kind="stable")
+    _check_window(loss_window_days)
+    buys, cutoff = _purchases_until(orders, as_of, timezone)
+    buys = buys.sort_values(["customer_id", "ordered_at"], kind="stable")
     buys = buys.reset_index(drop=True)
     cust, t = buys["customer_id"], buys["ordered_at"]
     nxt = t.groupby(cust, sort=False).shift(-1)
@@ -272,8 +271,7 @@ def subscriber_exposure(events: pd.DataFrame, *, orders: pd.DataFrame | None = N
     [{'customer_id': 'a', 'exposure_before_days': 90.0, 'exposure_after_days': 59.0, 'events_before': 0,
       'events_after': 1}]
     """
-    if not loss_window_days > 0:
-        raise ValueError(f"loss_window_days must be a positive number of days, got {loss_window_days!r}")
+    _check_window(loss_window_days)
     _require(events, ["customer_id", "timestamp", "event"], "events")
     if orders is not None:
         buys = _purchases(orders, timezone)
