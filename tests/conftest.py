@@ -43,6 +43,22 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def stages_by_hand(events, client_yaml: Path):
+    """Each event's stage from a client's stage_map, applied by hand (a rule with a channel
+    first): the tests' own reading of the rules, independent of cjkit.StageMap."""
+    import pandas as pd
+    import yaml
+
+    rules = yaml.safe_load(Path(client_yaml).read_text())["stage_map"]
+    stage = pd.Series(pd.NA, index=events.index, dtype="object")
+    for rule in sorted(rules, key=lambda r: "channel" not in r):
+        hit = (events["event"] == rule["event"]) & stage.isna()
+        if "channel" in rule:
+            hit &= events["channel"] == rule["channel"]
+        stage[hit] = rule["stage"]
+    return stage
+
+
 def write_client(folder: Path, *, name: str = "acme", title: str = "Acme <b>Co</b>",
                  tables: tuple[str, ...] = ("customers", "orders", "events"),
                  orders: str | None = None) -> Path:

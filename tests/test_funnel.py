@@ -36,7 +36,7 @@ import pytest
 
 from cjkit import funnel, plots, transitions
 from cjkit.journey import JourneyModel
-from conftest import REPO, wilson
+from conftest import REPO, stages_by_hand, wilson
 
 SHOP = JourneyModel.from_dict({"id": "shop", "name": "Shop", "stages": ["Visit", "Cart", "Buy"]})
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -391,7 +391,6 @@ def test_demo_funnel_is_recorded_small_enough():
 @pytest.mark.notebook
 def test_notebook_records_match_plain_pandas_on_tiny(tmp_path):
     import papermill
-    import yaml
 
     from cjkit.pipeline.records import read_records
 
@@ -408,13 +407,7 @@ def test_notebook_records_match_plain_pandas_on_tiny(tmp_path):
 
     # the tiny client's files with plain pandas: the client's stage rules (channel rules first)
     events = pd.read_parquet(tiny / "events.parquet")
-    rules = yaml.safe_load((tiny / "client.yaml").read_text())["stage_map"]
-    stage = pd.Series(pd.NA, index=events.index, dtype="object")
-    for rule in sorted(rules, key=lambda r: "channel" not in r):
-        hit = (events["event"] == rule["event"]) & stage.isna()
-        if "channel" in rule:
-            hit &= events["channel"] == rule["channel"]
-        stage[hit] = rule["stage"]
+    stage = stages_by_hand(events, tiny / "client.yaml")
     events = events.assign(stage=stage, timestamp=pd.to_datetime(events["timestamp"]))
     six = ["awareness", "acquisition", "onboarding", "engagement", "retention", "advocacy"]
     reach = events.dropna(subset=["stage"]).groupby("stage")["customer_id"].nunique()

@@ -15,14 +15,13 @@ from pathlib import Path
 import pandas as pd
 import papermill
 import pytest
-import yaml
 
 from cjkit.contract.schemas import TABLES
 from cjkit.pipeline.notebook import notebook_index
 from cjkit.pipeline.params import MARKER, notebook_needs, notebook_parameters
 from cjkit.pipeline.records import read_records
 from cjkit.pipeline.run import run_suite
-from conftest import REPO, wilson
+from conftest import REPO, stages_by_hand, wilson
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 GLOB = str(REPO / "notebooks" / "[0-9][0-9]_*.ipynb")
@@ -132,13 +131,7 @@ def test_journey_models_records(suite, raw):
     events = raw["events"]
     assert rec[("01_journey_models", "customers_with_events")] == events["customer_id"].nunique()
     # furthest stage by hand: apply the client's rules (channel rules first), take the max
-    rules = yaml.safe_load((TINY / "client.yaml").read_text())["stage_map"]
-    stage = pd.Series(pd.NA, index=events.index, dtype="object")
-    for rule in sorted(rules, key=lambda r: "channel" not in r):
-        hit = (events["event"] == rule["event"]) & stage.isna()
-        if "channel" in rule:
-            hit &= events["channel"] == rule["channel"]
-        stage[hit] = rule["stage"]
+    stage = stages_by_hand(events, TINY / "client.yaml")
     furthest = stage.map(SIX.index).groupby(events["customer_id"]).max()
     reached = [int((furthest >= k).sum()) for k in range(6)]
     sizes = rec[("01_journey_models", "stage_sizes")]
