@@ -49,7 +49,7 @@ _API: dict[str, str] = {
     "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
     "RecordError": "cjkit.pipeline.records", "ParameterError": "cjkit.pipeline.params",
     "notebook_parameters": "cjkit.pipeline.params", "notebook_index": "cjkit.pipeline.notebook",
-    "show": "cjkit.display", "checker": "cjkit.pipeline.exercise",
+    "show": "cjkit.display", "checker": "cjkit.pipeline.exercise", "export_csv": "cjkit.exports",
 }
 #: public submodules: ``cjkit.notebook`` is the notebook side of the pipeline
 _MODULES: dict[str, str] = {
@@ -57,6 +57,8 @@ _MODULES: dict[str, str] = {
     "display": "cjkit.display", "notebook": "cjkit.pipeline.notebook", "contract": "cjkit.contract",
     "pipeline": "cjkit.pipeline", "estimate": "cjkit.estimate", "kpis": "cjkit.kpis", "funnel": "cjkit.funnel",
     "transitions": "cjkit.transitions", "retention": "cjkit.retention", "survival": "cjkit.survival",
+    "rfm": "cjkit.rfm", "clv": "cjkit.clv", "voice": "cjkit.voice", "attribution": "cjkit.attribution",
+    "exports": "cjkit.exports",
 }
 
 __all__ = sorted(_API) + sorted(_MODULES)

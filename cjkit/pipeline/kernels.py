@@ -188,8 +188,11 @@ class NotebookKernel:
         if content.get("status") != "ok":
             raise KernelError(f"kernel {self.kernel_name!r}: {content.get('ename')}: {content.get('evalue')}")
 
-    def prepare(self, folder: str | Path) -> None:
-        """Before a notebook: a fresh kernel if this one died, else a reset one, working in ``folder``."""
+    def prepare(self, folder: str | Path, *, env: dict[str, str] | None = None) -> None:
+        """Before a notebook: a fresh kernel if this one died, else a reset one, working in ``folder``.
+
+        ``env``: environment variables for this notebook only (the next reset removes them).
+        """
         if self.manager is None or not self.alive:
             self.shutdown()
             self.start()
@@ -201,6 +204,8 @@ class NotebookKernel:
                 self.start()
         if self.notebooks == 0 and str(folder) != self.cwd:
             self.execute(f"import os\nos.chdir({str(folder)!r})\ndel os")
+        if env:
+            self.execute(f"import os\nos.environ.update({dict(env)!r})\ndel os")
 
     def finished(self, *, healthy: bool) -> None:
         """After a notebook: close its clients; a kernel that failed badly is replaced next time."""

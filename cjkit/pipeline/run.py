@@ -38,6 +38,7 @@ import pandas as pd
 
 from cjkit.contract.report import closest
 from cjkit import resources
+from cjkit.exports import EXPORTS_ENV
 
 from .kernels import NotebookKernel
 from .notebook import notebook_title, unavailable_text
@@ -215,7 +216,8 @@ def run_notebook(source: Path, out_ipynb: Path, *, client: ClientSpec, parameter
     started = time.perf_counter()
     nb, healthy = None, True
     try:
-        kernel.prepare(source.parent.resolve())
+        # lists a notebook exports (cjkit.exports.export_csv) go to the client's report folder
+        kernel.prepare(source.parent.resolve(), env={EXPORTS_ENV: str(out_ipynb.parent.resolve() / "exports")})
         # Absolute paths: papermill's local reader/writer keeps one process-wide "cwd" that
         # parallel calls set and restore in any order (see _reset_papermill_cwd).
         nb = pm.execute_notebook(str(source.resolve()), str(out_ipynb.resolve()),

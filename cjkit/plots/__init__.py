@@ -1,4 +1,9 @@
-"""The kit's one plotting style, set by one call (no star-imported preamble)."""
+"""The kit's one plotting style, set by one call, and every figure the notebooks draw.
+
+Figures of the first notebooks are defined here; each later topic has its own module
+(``rfm``, ``clv``, ``voice``, ``attribution``) whose ``__all__`` is re-exported at the end of
+this file, so a notebook always writes ``cjkit.plots.<figure>``.
+"""
 from __future__ import annotations
 
 __all__ = ["set_theme", "stage_bars", "phase_heatmap", "kpi_intervals", "funnel_bars", "transition_heatmap",
@@ -375,3 +380,13 @@ def survival_plot(curve, *, loss_window_days: float | None = None, by: str | Non
     if title:
         ax.set_title(title)
     return ax
+
+
+# --- later notebooks: one module per topic, re-exported here -----------------------------------
+from . import attribution, clv, rfm, voice  # noqa: E402  (they may use the helpers above)
+from .attribution import *  # noqa: E402, F403
+from .clv import *  # noqa: E402, F403
+from .rfm import *  # noqa: E402, F403
+from .voice import *  # noqa: E402, F403
+
+__all__ += rfm.__all__ + clv.__all__ + voice.__all__ + attribution.__all__
