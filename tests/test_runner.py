@@ -133,6 +133,15 @@ def test_batch_of_two_clients_in_parallel_writes_cross_client_table(tmp_path, ac
     assert '<td class="num">2 ok</td><td class="num">1 ok, 1 not available</td>' in index
     for name in ("acme", "shoponly"):
         assert (tmp_path / "reports" / name / "01_orders_summary.html").is_file()
+    # each client's list lands in its own report folder, formula-safe, and its index links it
+    assert (tmp_path / "reports" / "shoponly" / "exports" / "top_customers.csv").read_text().splitlines() == [
+        "customer_id,amount,note", "c1,12.0,'=1+1", "c2,8.0,'=1+1"]
+    acme_exports = (tmp_path / "reports" / "acme" / "exports" / "top_customers.csv").read_text().splitlines()
+    assert acme_exports[0] == "customer_id,amount,note" and len(acme_exports) == 3
+    assert acme_exports != (tmp_path / "reports" / "shoponly" / "exports" / "top_customers.csv").read_text().splitlines()
+    page = (tmp_path / "reports" / "shoponly" / "index.html").read_text()
+    assert '<a href="exports/top_customers.csv">top_customers.csv</a> <span class="meta">2 rows</span>' in page
+    assert not (tmp_path / "nbs" / "exports").exists()  # nothing written beside the notebooks
     # the same records in the notebook, results.json and the HTML (determinism across outputs)
     from cjkit.pipeline.records import read_records
 

@@ -263,10 +263,23 @@ def write_index(out_dir: str | Path, results: Sequence[NotebookResult], *, clien
                      "headlines": _headlines(res.records)})
     page = _jinja().get_template("cjkit_index.html.j2").render(
         heading=f"Reports: {client}" if client else "Reports", rows=rows, run_date=run_date,
-        subtitle=f"{len(rows)} notebooks, {sum(r['status_class'] == 'failed' for r in rows)} failed")
+        subtitle=f"{len(rows)} notebooks, {sum(r['status_class'] == 'failed' for r in rows)} failed",
+        exports=_exports(out_dir))
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _exports(out_dir: Path) -> list[dict[str, Any]]:
+    """The CSV lists in ``out_dir/exports`` (written by notebooks with cjkit.export_csv), with row counts."""
+    import csv
+
+    found = []
+    for path in sorted((out_dir / "exports").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = sum(1 for _ in csv.reader(handle)) - 1  # quoted fields may hold line breaks
+        found.append({"href": f"exports/{path.name}", "name": path.name, "rows": f"{max(rows, 0):,}"})
+    return found
 
 
 def write_clients_index(out_dir: str | Path, table: pd.DataFrame, clients: Iterable[tuple[str, str]], *,
