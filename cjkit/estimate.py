@@ -21,14 +21,14 @@ scores) use the delta method (:meth:`Estimate.ratio`, :meth:`Estimate.mean`,
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["Estimate", "proportion_ci", "ratio_ci", "add_proportion", "ci_columns", "estimates_in", "format_number",
-           "interval_text"]
+           "interval_text", "share_difference_se"]
 
 #: units shown as a percentage (the value is a proportion between 0 and 1)
 PERCENT_UNITS = frozenset({"share"})
@@ -100,6 +100,10 @@ class Estimate:
         ``""`` when there is no interval.
     unit : str, optional
         ``"share"`` (shown as a percentage), or a unit written after the number.
+    parts : dict, optional
+        The counts behind a composite estimate, by name (the promoters, passives and
+        detractors of an NPS: :meth:`share_difference`); None for a plain one, and then
+        left out of :meth:`to_dict`.
 
     Examples
     --------
@@ -121,6 +125,7 @@ class Estimate:
     level: float = 0.95
     method: str = ""
     unit: str | None = "share"
+    parts: dict[str, float] | None = field(default=None, hash=False)
 
     @classmethod
     def proportion(cls, successes: int, trials: int, *, level: float = 0.95, method: str = "wilson",
@@ -190,6 +195,43 @@ class Estimate:
         est = cls.ratio(y, np.ones_like(y), level=level, unit=unit)
         return cls(est.value, est.numerator, est.denominator, est.n, est.ci_low, est.ci_high, level, "normal", unit)
 
+    @classmethod
+    def share_difference(cls, plus: float, minus: float, total: float, *, n: int | None = None,
+                         n_eff: float | None = None, scale: float = 1.0, unit: str | None = "share",
+                         level: float = 0.95, parts: dict[str, float] | None = None) -> Estimate:
+        """``scale * (plus - minus) / total``: the difference of two shares of one multinomial sample.
+
+        ``plus`` and ``minus`` count two disjoint categories of the same ``total`` answers (the
+        promoters and detractors of an NPS; weighted sums when answers carry weights). With
+        ``p+ = plus / total`` and ``p- = minus / total`` the variance of ``d = p+ - p-`` is
+        ``(p+ + p- - d**2) / n_eff`` (:func:`share_difference_se`), and the interval is
+        ``d +- z * se`` (``method="normal"``), clipped to ``[-scale, scale]``. ``n`` is the
+        number of answers (default ``total``); ``n_eff`` the effective sample size used in the
+        variance (default ``n``; with weights, Kish's ``(sum w)**2 / sum w**2``).
+        ``numerator`` is ``plus - minus`` and ``denominator`` ``total``, so ``value`` is
+        ``scale * numerator / denominator``. With ``total == 0`` the value is None.
+
+        Examples
+        --------
+        >>> e = Estimate.share_difference(5, 2, 10, scale=100, unit="points")  # NPS of 10 answers
+        >>> e.value, e.numerator, e.denominator, e.n, round(e.ci_low, 2), round(e.ci_high, 2)
+        (30.0, 3, 10, 10, -18.41, 78.41)
+        >>> print(e)  # se = sqrt((0.5 + 0.2 - 0.3**2) / 10) = 0.247 -> 30 +- 1.96 * 24.7
+        30.0 points (95% CI -18.4 to 78.4, n = 10)
+        """
+        from statistics import NormalDist
+
+        n = int(round(total)) if n is None else int(n)
+        if total <= 0:
+            return cls(None, plus - minus, total, n, level=level, method="normal", unit=unit, parts=parts)
+        if not (0 <= plus and 0 <= minus and plus + minus <= total * (1 + 1e-12)):
+            raise ValueError(f"a difference of shares needs 0 <= plus + minus <= total, got {plus}, {minus} of {total}")
+        value = float((plus - minus) / total)
+        se = float(share_difference_se(plus / total, minus / total, n if n_eff is None else n_eff))
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        low, high = max(value - z * se, -1.0), min(value + z * se, 1.0)
+        return cls(scale * value, plus - minus, total, n, scale * low, scale * high, level, "normal", unit, parts)
+
     def __float__(self) -> float:
         return math.nan if self.value is None else float(self.value)
 
@@ -223,8 +265,13 @@ class Estimate:
         return f"{text} ({', '.join(parts)})" if parts else text
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready fields (what :func:`cjkit.record` stores)."""
-        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in asdict(self).items()}
+        """Plain JSON-ready fields (what :func:`cjkit.record` stores); ``parts`` only when given."""
+        out = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in asdict(self).items()}
+        if out["parts"] is None:
+            del out["parts"]
+        else:
+            out["parts"] = {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in out["parts"].items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Estimate:
@@ -253,6 +300,24 @@ def proportion_ci(successes: Any, trials: Any, *, level: float = 0.95,
         lo, hi = proportion_confint(k[ok], n[ok], alpha=1 - level, method=method)
         low[ok], high[ok] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
     return low, high
+
+
+def share_difference_se(p_plus: Any, p_minus: Any, n: Any) -> np.ndarray:
+    """Standard error of ``p_plus - p_minus``, two shares of the same multinomial sample of size ``n``.
+
+    ``Var(p+ - p-) = (p+ (1 - p+) + p- (1 - p-) + 2 p+ p-) / n = (p+ + p- - (p+ - p-)**2) / n``:
+    the covariance of two multinomial shares, ``-p+ p- / n``, counts twice with a plus sign.
+    Element-wise; NaN where ``n`` is 0.
+
+    Examples
+    --------
+    >>> float(share_difference_se(0.5, 0.2, 10))  # sqrt((0.7 - 0.09) / 10)
+    0.24698...
+    """
+    p, m, n = (np.asarray(a, dtype="float64") for a in (p_plus, p_minus, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sqrt(np.clip(p + m - (p - m) ** 2, 0, None) / np.where(n > 0, n, np.nan))
+    return out if out.ndim else np.float64(out)
 
 
 def ratio_ci(n: Any, sum_y: Any, sum_x: Any, sum_yy: Any, sum_xx: Any, sum_xy: Any, *,
