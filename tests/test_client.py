@@ -88,7 +88,7 @@ def test_invalid_yaml_text(tmp_path: Path) -> None:
 def test_unknown_table_suggests_the_closest(tmp_path: Path) -> None:
     msg = config_error(tmp_path, "name: a\ntimezone: UTC\ntables: {evnets: e.csv}\n")
     assert "tables: unknown table 'evnets' (did you mean 'events'?)" in msg
-    assert "tables are customers, events, orders, surveys, spend" in msg
+    assert "tables are customers, events, orders, surveys, spend, paths" in msg
 
 
 def test_unknown_keys_suggest_the_closest(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_every_key_of_the_schema_is_described() -> None:
     assert described(schema) == []
     assert set(schema["properties"]) == {"name", "title", "timezone", "currency", "journey_model", "tables",
                                          "stage_map", "options"}
-    assert set(schema["$defs"]["Tables"]["properties"]) == {"customers", "events", "orders", "surveys", "spend"}
+    assert set(schema["$defs"]["Tables"]["properties"]) == {"customers", "events", "orders", "surveys", "spend", "paths"}
     orders_columns = schema["$defs"]["OrdersTable"]["properties"]["columns"]["additionalProperties"]["enum"]
     assert orders_columns[:4] == ["customer_id", "order_id", "ordered_at", "amount"]
 

@@ -18,6 +18,7 @@ CONTRACT = {
                ("currency", "category", "is_return")),
     "surveys": (("customer_id", "answered_at", "nps"), ("ces", "csat", "comment", "stage")),
     "spend": (("date", "channel", "spend"), ("campaign", "impressions", "clicks")),
+    "paths": (("path", "conversions"), ("value", "nulls")),
 }
 
 

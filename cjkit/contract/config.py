@@ -102,8 +102,11 @@ class TableConfig(BaseModel):
 
 def _table(table: str) -> Any:
     """The :class:`TableConfig` of one table (its columns map onto that table's), or its path alone."""
+    extra = {"path_separator": (Annotated[str, Field(strict=True, min_length=1)], Field(
+        " > ", description='What joins the channels of a path, e.g. " > " (ChannelAttribution, '
+        'Google Analytics) or ">"'))} if table == "paths" else {}
     model = create_model(f"{table.title()}Table", __base__=TableConfig, __doc__=TABLES[table].__doc__, columns=(
-        dict[str, Literal[canonical_columns(table)]], Field(default_factory=dict, description=_COLUMNS)))
+        dict[str, Literal[canonical_columns(table)]], Field(default_factory=dict, description=_COLUMNS)), **extra)
     model.name = table
     shorthand = BeforeValidator(lambda spec: {"path": spec} if isinstance(spec, str) else _given(spec),
                                 json_schema_input_type=str | model)
@@ -262,6 +265,7 @@ _SAID = {  # where a value of the wrong kind is -> what to say ({t}: table, {k}:
     ("tables", "*", "sheet", "*"): "{at}.sheet: give the sheet's name or position (0 = first), not {v!r}",
     **{("tables", "*", k): '{where}: must be one character in quotes, e.g. {k}: ","'
        for k in ("sep", "decimal", "thousands")},
+    ("tables", "*", "path_separator"): '{where}: give the text joining the channels in quotes, e.g. path_separator: " > "',
     **dict.fromkeys([("tables", "*", "dayfirst"), ("options", "*")], "{where}: must be true or false, not {v!r}"),
     ("options",): "options: expected a mapping, e.g. options: {{drop_invalid_rows: true}}",
     ("stage_map",): "stage_map: expected a list of rules like - {{event: signup, stage: acquisition}}",

@@ -33,7 +33,7 @@ CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "usd": "USD", "euro": "EUR"
 #: the time column each table is filtered on (guessed from dates when no name matches)
 _TIME = {"customers": "signup_at", "events": "timestamp", "orders": "ordered_at",
          "surveys": "answered_at", "spend": "date"}
-_MONEY_COLUMN = {"orders": "amount", "events": "revenue", "spend": "spend"}
+_MONEY_COLUMN = {"orders": "amount", "events": "revenue", "spend": "spend", "paths": "value"}
 _ID_LIKE = r"[A-Za-z0-9][\w\-.:#/@]*"
 
 
@@ -55,6 +55,7 @@ class _Profile:
     decimals: bool = False          # some value has a decimal part
     signs: tuple[str, ...] = ()     # currency signs or codes written in the values
     id_like: bool = False           # short tokens without spaces (c-1001, 7f3a...)
+    arrows: str | None = None       # the separator of channel paths ("a > b > c"), if most values are such
 
     @property
     def unique(self) -> bool:
@@ -79,13 +80,20 @@ def _profile(s: pd.Series) -> _Profile:
         else:
             decimals = bool(text.str.contains(r"\d[.,]\d{1,2}(?:\D*)$").any())
     id_like = kind != "date" and bool(text.str.fullmatch(_ID_LIKE).mean() >= 0.9)
-    return _Profile(kind, len(text), int(text.nunique()), whole, decimals, signs, id_like)
+    arrows = None
+    if kind == "text" and text.str.contains(">", regex=False).mean() >= 0.5:
+        arrows = " > " if text.str.contains(" > ", regex=False).any() else ">"
+    return _Profile(kind, len(text), int(text.nunique()), whole, decimals, signs, id_like, arrows)
 
 
 def _by_values(table: str, key: str, p: _Profile) -> str | None:
     """Why a column with profile ``p`` can be ``key`` of ``table`` (None: it cannot)."""
-    if key == _TIME[table] or (table == "events" and key == "timestamp"):
+    if key == _TIME.get(table) or (table == "events" and key == "timestamp"):
         return "values are dates" if p.kind == "date" else None
+    if key == "path":
+        return f"channels joined by {p.arrows!r}" if p.arrows else None
+    if key in ("conversions", "nulls") and p.kind == "number" and p.whole and p.whole[0] >= 0:
+        return "whole numbers >= 0"
     lo, hi = p.whole or (None, None)
     if key == "nps" and p.whole and 0 <= lo and hi <= 10:
         return f"whole numbers {lo}-{hi}, as NPS answers 0-10"
@@ -106,7 +114,7 @@ def _by_values(table: str, key: str, p: _Profile) -> str | None:
 
 # the order value guesses are tried in: the most telling first
 _VALUE_ORDER = ("signup_at", "timestamp", "ordered_at", "answered_at", "date", "nps", "csat", "ces",
-                "order_id", "amount", "revenue", "spend", "customer_id")
+                "order_id", "amount", "revenue", "spend", "customer_id", "path", "conversions")
 
 
 def match_columns(columns: Sequence[str], table: str,
@@ -260,6 +268,11 @@ def draft_client_yaml(files: Sequence[Path], *, out: Path, name: str | None = No
         lines.append(f"    path: {_key(Path(rel).as_posix())}")
         if sheet is not None:
             lines.append(f"    sheet: {_key(str(sheet))}")
+        if table == "paths":
+            col = next((c for c, k, _ in matches if k == "path"), None)
+            sep = _profile(frame[col]).arrows if col is not None else None
+            if sep and sep != " > ":
+                lines.append(f'    path_separator: "{sep}"  # GUESS: review (what joins the channels in {path.name})')
         mapped = [(c, k, how) for c, k, how in matches if how != "exact"]
         if mapped:
             lines.append("    columns:")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,8 @@ from cjkit.contract.parse import (parse_flags, parse_ids, parse_numbers, parse_s
                                   parse_timestamps, to_text, value_kind)
 from cjkit.contract.schemas import (COLUMN_KINDS, REQUIRED_COLUMNS, SCORE_RANGES, TABLES,
                            canonical_columns, schema_problems)
-from cjkit.contract.rules import (apply_drops, customer_links, duplicates, event_stages, resolve_stages,
-                            returns, within_window)
+from cjkit.contract.rules import (apply_drops, customer_links, duplicates, event_stages, path_rules,
+                                  resolve_stages, returns, within_window)
 
 #: the column each table is filtered on by an analysis window
 WINDOW_COLUMNS = {"events": "timestamp", "orders": "ordered_at", "surveys": "answered_at",
@@ -88,9 +89,10 @@ class ClientData:
     orders = property(lambda self: self.tables.get("orders"))
     surveys = property(lambda self: self.tables.get("surveys"))
     spend = property(lambda self: self.tables.get("spend"))
+    paths = property(lambda self: self.tables.get("paths"))
 
     def has(self, table: str) -> bool:
-        """Whether the client has ``table`` (one of customers, events, orders, surveys, spend)."""
+        """Whether the client has ``table`` (one of customers, events, orders, surveys, spend, paths)."""
         if table not in TABLES:
             hint = closest(table, TABLES)
             raise ValueError(f"unknown table {table!r}" + (f" (did you mean {hint!r}?)" if hint else "")
@@ -98,14 +100,40 @@ class ClientData:
         return table in self.tables
 
     def require(self, *tables: str) -> None:
-        """Raise :class:`TableUnavailable` unless the client has all ``tables``."""
-        missing = [t for t in tables if not self.has(t)]
+        """Raise :class:`TableUnavailable` unless the client has all ``tables``.
+
+        A need written ``"events|paths"`` is met by either table.
+        """
+        for need in tables:
+            for t in need.split("|"):
+                self.has(t)  # an unknown name is a ValueError, not a missing table
+        missing = missing_tables(tables, self.tables)
         if missing:
-            names = " and ".join(missing)
             have = ", ".join(self.tables) or "none"
-            raise TableUnavailable(
-                f"not available for this client: needs the {names} "
-                f"table{'s' if len(missing) > 1 else ''} (client '{self.name}' has: {have})")
+            raise TableUnavailable(f"not available for this client: {needs_text(missing)} "
+                                   f"(client '{self.name}' has: {have})")
+
+
+def missing_tables(needs: Iterable[str], have: Iterable[str]) -> list[str]:
+    """The needs a client with tables ``have`` does not meet; ``"a|b"`` is met by a or b.
+
+    >>> missing_tables(["events|paths", "spend"], ["paths", "orders"])
+    ['spend']
+    >>> missing_tables(["events|paths"], ["orders"])
+    ['events|paths']
+    """
+    have = set(have)
+    return [n for n in needs if not have & set(n.split("|"))]
+
+
+def needs_text(missing: Iterable[str]) -> str:
+    """Unmet needs in words.
+
+    >>> needs_text(["events|paths"]), needs_text(["events", "orders"])
+    ('needs the events or paths table', 'needs the events and orders tables')
+    """
+    missing = [" or ".join(n.split("|")) for n in missing]
+    return f"needs the {' and '.join(missing)} table" + ("s" if len(missing) > 1 else "")
 
 
 def _config(path: str | Path | ClientConfig) -> ClientConfig:
@@ -286,6 +314,9 @@ def _load_table(cfg: TableConfig, config: ClientConfig, model: Any,
         problems += found
     elif table == "surveys":
         df, found = resolve_stages(df, src, model)
+        problems += found
+    elif table == "paths":
+        df, found = path_rules(df, src, cfg.path_separator)
         problems += found
     reported: dict[str, pd.Index] = {}
     for p in problems:

@@ -76,6 +76,11 @@ SYNONYMS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "stage": "journey_stage funnel_stage",
     "date": "day spend_date report_date ts", "spend": "cost spend_amount media_spend amount budget",
     "impressions": "impr imps views", "clicks": "click link_clicks",
+    "path": "channel_path conversion_path paths journey touchpoint_path mcf_channel_grouping_path "
+            "channel_grouping_path source_medium_path basic_channel_grouping_path",
+    "conversions": "total_conversions total_conversion conversion converted conv convs",
+    "value": "total_conversion_value conversion_value total_value conv_value revenue",
+    "nulls": "total_null total_nulls null non_conversions non_converting no_conversion",
 }.items()}
 
 

@@ -253,3 +253,60 @@ def within_window(df: pd.DataFrame, src: Source, col: str, start: pd.Timestamp,
             f"{label}; the data runs from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}",
             "choose a window that overlaps the data, or check the dates in the file"))
     return df.drop(index=df.index[outside]), problems
+
+
+#: the separator of the canonical ``paths.path`` column, whatever the client's export used
+PATH_SEPARATOR = " > "
+
+
+def path_rules(df: pd.DataFrame, src: Source, sep: str = PATH_SEPARATOR) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rewrite ``path`` with the canonical " > " between channels; merge repeated paths.
+
+    The client's separator is matched with or without spaces around it and the channel
+    names are stripped, so ``"search>email"`` and ``"search > email"`` are one path. A path
+    with an empty channel (``"search > > email"``) is an error; rows repeating a path are
+    added up into its first row (a counted fix); a path with neither conversions nor nulls
+    is a warning.
+
+    >>> df = pd.DataFrame({"path": ["search>email", "search > email", "tv >  > email", "tv"],
+    ...                    "conversions": [2.0, 1.0, 1.0, 0.0], "nulls": [3.0, 1.0, 0.0, 0.0]})
+    >>> out, probs = path_rules(df, Source("paths", "paths.csv"))
+    >>> out.loc[[0, 2, 3]].values.tolist(), [(p.severity, p.rows, p.dropped) for p in probs]
+    ([['search > email', 3.0, 4.0], ['tv >  > email', 1.0, 0.0], ['tv', 0.0, 0.0]], [('error', 1, 0), ('fix', 1, 1), ('warning', 1, 0)])
+    """
+    if "path" not in df:
+        return df, []
+    df = df.copy()
+    token = sep.strip() or sep
+    text = df["path"]
+    parts = text.dropna().astype("str").str.split(token, regex=False)
+    clean = parts.map(lambda chans: [c.strip() for c in chans])
+    problems: list[Problem] = []
+    empty = clean.map(lambda chans: "" in chans)
+    if empty.any():
+        problems.append(row_problem(
+            "error", src, "path", empty.index[empty], f"with an empty channel between two {sep.strip()!r}",
+            values=text[empty.index[empty]],
+            hint=f"every channel of a path needs a name; check the path_separator ({sep!r}) of "
+                 "tables.paths in the client YAML, or correct these paths"))
+    good = clean[~empty]
+    df.loc[good.index, "path"] = good.map(PATH_SEPARATOR.join)
+    present = df["path"].notna() & ~df.index.isin(empty.index[empty])
+    repeat = df["path"].duplicated(keep="first") & present
+    if repeat.any():
+        numbers = [c for c in ("conversions", "value", "nulls") if c in df]
+        sums = df.loc[present].groupby("path", sort=False)[numbers].sum(min_count=1)
+        first = df.index[present & ~repeat]
+        df.loc[first, numbers] = sums.loc[df.loc[first, "path"]].to_numpy()
+        p = row_problem("fix", src, "path", df.index[repeat], "repeating an earlier path, added "
+                        "up into its first row", values=df.loc[repeat, "path"])
+        p.dropped = p.rows
+        problems.append(p)
+    if "conversions" in df:
+        nulls = df["nulls"] if "nulls" in df else pd.Series(0.0, index=df.index)
+        idle = df["conversions"].eq(0) & nulls.fillna(0).eq(0) & ~repeat
+        if idle.any():
+            problems.append(row_problem(
+                "warning", src, "path", df.index[idle], "with neither conversions nor nulls, kept "
+                "(they count for nothing)", values=df.loc[idle, "path"], row_level=False))
+    return df, problems

@@ -1,4 +1,4 @@
-"""The five canonical tables as pandera schemas: column names, dtypes and value checks.
+"""The canonical tables as pandera schemas: column names, dtypes and value checks.
 
 Each schema class is the single source of truth for its table. Its attributes double as
 column-name constants (``Orders.amount == "amount"``), :data:`REQUIRED_COLUMNS`,
@@ -107,10 +107,19 @@ class Spend(_Canonical):
     clicks: Optional[Series[pd.Int64Dtype]] = _f("count", nullable=True, ge=0)
 
 
+class Paths(_Canonical):
+    """One row per distinct conversion path (a ChannelAttribution or Google Analytics export)."""
+
+    path: Series[str] = _f("text", str_length={"min_value": 1})
+    conversions: Series[float] = _f("number", ge=0)
+    value: Optional[Series[float]] = _f("number", nullable=True, ge=0)
+    nulls: Optional[Series[float]] = _f("number", nullable=True, ge=0)
+
+
 #: table name -> schema class, in the order tables are loaded
 TABLES: dict[str, type[_Canonical]] = {
     "customers": Customers, "events": Events, "orders": Orders,
-    "surveys": Surveys, "spend": Spend,
+    "surveys": Surveys, "spend": Spend, "paths": Paths,
 }
 _SCHEMAS = {name: model.to_schema() for name, model in TABLES.items()}
 

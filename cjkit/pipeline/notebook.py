@@ -130,10 +130,12 @@ def unavailable_text(missing: Iterable[str]) -> str:
 
     >>> unavailable_text(["events", "orders"])
     'Not available for this client: needs the events and orders tables'
+    >>> unavailable_text(["events|paths"])
+    'Not available for this client: needs the events or paths table'
     """
-    missing = list(missing)
-    names = " and ".join(missing)
-    return f"{UNAVAILABLE}: needs the {names} table" + ("s" if len(missing) > 1 else "")
+    from cjkit.contract.load import needs_text
+
+    return f"{UNAVAILABLE}: {needs_text(missing)}"
 
 
 def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_param: str = "client",
@@ -146,7 +148,8 @@ def start(namespace: Mapping[str, Any], *, needs: Iterable[str] = (), client_par
         The notebook's ``globals()``: the parameter values are read from it.
     needs : tuple of str
         Tables the notebook cannot do without, written as a literal (``cjkit run`` reads it
-        from the file). A missing one raises :class:`~cjkit.contract.load.TableUnavailable`.
+        from the file); ``"events|paths"`` means either. A missing one raises
+        :class:`~cjkit.contract.load.TableUnavailable`.
 
     Returns
     -------

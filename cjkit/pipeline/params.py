@@ -246,7 +246,8 @@ def _start_calls(source: str) -> list[ast.Call]:
 def notebook_needs(path: str | Path | nbformat.NotebookNode) -> tuple[str, ...]:
     """The tables a notebook needs: the literal ``needs=`` of its ``start(globals(), ...)`` call.
 
-    A notebook without a start call, or whose call has no ``needs``, needs no table.
+    A notebook without a start call, or whose call has no ``needs``, needs no table. A need
+    written ``"events|paths"`` is met by either table.
 
     Examples
     --------
@@ -255,6 +256,9 @@ def notebook_needs(path: str | Path | nbformat.NotebookNode) -> tuple[str, ...]:
     ...     'import cjkit\\n\\ndata = cjkit.notebook.start(globals(), needs=("events", "orders"))')])
     >>> notebook_needs(nb)
     ('events', 'orders')
+    >>> nb.cells[0].source = 'data = cjkit.notebook.start(globals(), needs=("events|paths",))'
+    >>> notebook_needs(nb)
+    ('events|paths',)
     >>> nb.cells[0].source = "data = cjkit.notebook.start(globals(), needs=my_tables)"
     >>> notebook_needs(nb)
     Traceback (most recent call last):
@@ -286,7 +290,7 @@ def notebook_needs(path: str | Path | nbformat.NotebookNode) -> tuple[str, ...]:
     if not isinstance(needs, (tuple, list)) or not all(isinstance(t, str) for t in needs):
         raise ParameterError(f"{where}: write needs= as a literal tuple of table names, e.g. "
                              'needs=("events", "orders"), so that cjkit run can read it without a kernel')
-    unknown = [t for t in needs if t not in TABLES]
+    unknown = [t for need in needs for t in need.split("|") if t not in TABLES]
     if unknown:
         raise ParameterError(f"{where}: needs= names an unknown table {unknown[0]!r}"
                              f"{did_you_mean(unknown[0], TABLES)}; tables are {', '.join(TABLES)}")

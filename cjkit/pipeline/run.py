@@ -333,6 +333,8 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
     """
     from tqdm import tqdm
 
+    from cjkit.contract.load import missing_tables
+
     from .render import MODES, write_clients_index, write_html, write_index, write_text_page
 
     if mode not in MODES:
@@ -360,7 +362,7 @@ def run_suite(clients: Sequence[str | Path], *, notebooks_glob: str = DEFAULT_GL
             continue
         for nb in notebooks:
             out = dirs[spec.name] / nb.name
-            missing = [t for t in needs[nb] if t not in check.tables]
+            missing = missing_tables(needs[nb], check.tables)
             if missing:
                 res = unavailable_notebook(nb, out, client=spec, missing=missing, have=check.tables)
                 res.html = write_html(out, out.with_suffix(".html"), mode=mode, client=spec.title, index_link=True)
