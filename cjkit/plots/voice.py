@@ -63,9 +63,9 @@ def nps_category_bars(table, *, label: str | None = None, title: str | None = No
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of answers")
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False, fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=9, borderaxespad=0.2)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=22)
     return ax
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from .nps import PASSIVE_MIN, PROMOTER_MIN, nps_counts, nps_table
 
-__all__ = ["UNKNOWN", "attach_segments", "nps_by_segment", "last_touchpoint", "customer_value", "answers_excluded"]
+__all__ = ["UNKNOWN", "attach_segments", "nps_by_segment", "rfm_segment_labels", "last_touchpoint", "customer_value",
+           "answers_excluded"]
 
 #: label of answers whose customer has no value for a segment
 UNKNOWN = "(unknown)"
@@ -94,6 +95,29 @@ def nps_by_segment(surveys: pd.DataFrame, segments: Sequence[str], *, promoter_m
                  "ci": {"nps": {"level": level, "method": "normal"}}, "hidden": hidden,
                  "caption": "NPS (points) by segment; 95% normal interval of the difference of two shares"}
     return out
+
+
+def rfm_segment_labels(orders: pd.DataFrame | None, *, timezone: str | None = None) -> pd.Series | None:
+    """Each buyer's named RFM segment (indexed by ``customer_id``) from :mod:`cjkit.rfm`.
+
+    The hook to put NPS next to RFM segments: None without orders, or while :mod:`cjkit.rfm`
+    offers no ``rfm_segments`` function with a ``segment`` column. Pass the result to
+    :func:`attach_segments` as ``extra={"rfm_segment": labels}``.
+    """
+    if orders is None or not len(orders):
+        return None
+    try:
+        from cjkit import rfm
+    except ImportError:
+        return None
+    segments = getattr(rfm, "rfm_segments", None)
+    if segments is None:
+        return None
+    table = segments(orders, timezone=timezone)
+    if "segment" not in table.columns:
+        return None
+    ids = table["customer_id"] if "customer_id" in table.columns else table.index.to_series()
+    return pd.Series(table["segment"].astype(str).to_numpy(), index=ids.astype(str).to_numpy(), name="rfm_segment")
 
 
 def last_touchpoint(surveys: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
