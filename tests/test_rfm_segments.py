@@ -206,3 +206,30 @@ def test_demo_frequency_and_monetary_order_planted_groups(demo):
     for hi, lo in money_pairs:
         assert planted["monetary_order"].index(hi) < planted["monetary_order"].index(lo)
         assert spend[hi] > spend[lo], (hi, lo, spend.round(1).to_dict())
+
+
+def test_figures_draw_the_tables(shop):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cjkit import plots
+
+    seg = rfm.rfm_segments(shop, as_of="2024-03-31")
+    ax = plots.rf_heatmap(rfm.rf_grid(seg))
+    drawn = ax.collections[0].get_array().reshape(5, 5)
+    # cells 555, 443, 314, 212, 111: R 5 / F 5 top right, R 3 / F 1 mid left, R 1 / F 1 bottom left
+    assert drawn[0, 4] == 1 and drawn[1, 3] == 1 and drawn[2, 0] == 1 and drawn[4, 0] == 1 and drawn.sum() == 5
+    assert [t.get_text() for t in ax.texts].count("1\n20%") == 5
+    ax = plots.segment_bars(rfm.segment_profile(seg))
+    widths = [round(float(p.get_width()), 4) for p in ax.patches]
+    n = len(rfm.SEGMENTS)
+    assert widths[0] == 0.4 and widths[n] == round(700 / 1050, 4)            # champions: customers, revenue
+    assert ax.get_yticklabels()[0].get_text() == "Champions (2)"
+    table = rfm.segment_transitions(shop, before="2024-02-15", after="2024-03-31")
+    ax = plots.segment_transition_heatmap(table)
+    grid = ax.collections[0].get_array().reshape(len(table), len(table.columns))
+    row = list(table.index).index("promising")
+    assert grid[row, list(table.columns).index("champions")] == 1.0
+    plt.close("all")
