@@ -23,7 +23,9 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import norm
 
-__all__ = ["CLVWarning", "MLEResult", "maximise", "parameter_table", "warn_all"]
+from cjkit.estimate import Estimate
+
+__all__ = ["CLVWarning", "MLEResult", "maximise", "parameter_table", "parameter_estimate", "warn_all"]
 
 #: a log parameter beyond this (a parameter above ~1.6e5 times or below ~6e-6 times its start)
 #: means the data cannot pin the parameter down
@@ -129,6 +131,24 @@ def parameter_table(params: pd.Series, se: pd.Series, units: dict[str, str], *, 
     out.attrs["caption"] = f"Maximum likelihood estimates, standard errors from the observed information, " \
                            f"{level:.0%} normal intervals"
     return out
+
+
+def parameter_estimate(model: object, name: str, *, unit: str | None = None, level: float = 0.95) -> Estimate | None:
+    """One fitted parameter as an :class:`~cjkit.estimate.Estimate` (None when not estimated).
+
+    The interval is the normal one from the standard error (none when the error is unknown);
+    ``n`` is the number of customers the fit used.
+    """
+    params, se = getattr(model, "params_", None), getattr(model, "se_", None)
+    if params is None or not np.isfinite(params[name]):
+        return None
+    value, err = float(params[name]), float(se[name])
+    z = norm.ppf(0.5 + level / 2)
+    n = getattr(model, "n_customers_", None) or getattr(model, "n_repeat_", None)
+    if not np.isfinite(err):
+        return Estimate(value, n=n, level=level, method="", unit=unit)
+    return Estimate(value, n=n, ci_low=value - z * err, ci_high=value + z * err, level=level,
+                    method="maximum likelihood, normal", unit=unit)
 
 
 def warn_all(model: str, problems: Sequence[str]) -> None:

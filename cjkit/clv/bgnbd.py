@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, expit, gammaln, hyp2f1
 
-from cjkit.clv._mle import CLVWarning, maximise, parameter_table, warn_all
+from cjkit.estimate import Estimate
+from cjkit.clv._mle import parameter_estimate, CLVWarning, maximise, parameter_table, warn_all
 from cjkit.clv.units import unit_label
 
 __all__ = ["BGNBD", "bgnbd_loglik", "summary_arrays", "MIN_REPEAT_BUYERS"]
@@ -184,6 +185,11 @@ class BGNBD:
         self.converged_, self.problems_ = fit.converged, fit.problems
         warn_all("BG/NBD", self.problems_)
         return self
+
+    def estimate(self, name: str, *, level: float = 0.95) -> Estimate | None:
+        """Parameter ``name`` as an :class:`~cjkit.estimate.Estimate` with its normal interval (None if not fitted)."""
+        self._fitted()
+        return parameter_estimate(self, name, unit=self.time_unit_ if name == "alpha" else None, level=level)
 
     def summary(self, *, level: float = 0.95) -> pd.DataFrame:
         """The estimates with standard errors and intervals (``alpha`` in the data's time unit)."""

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from cjkit.clv._mle import maximise, parameter_table, warn_all
+from cjkit.estimate import Estimate
+from cjkit.clv._mle import parameter_estimate, maximise, parameter_table, warn_all
 from cjkit.clv.bgnbd import MIN_REPEAT_BUYERS, summary_arrays
 
 __all__ = ["GammaGamma", "gamma_gamma_loglik", "CORRELATION_LIMIT"]
@@ -130,6 +131,11 @@ class GammaGamma:
         """True when the parameters were estimated and ``q > 1``."""
         return bool(hasattr(self, "params_") and np.all(np.isfinite(self.params_.to_numpy()))
                     and self.params_["q"] > 1)
+
+    def estimate(self, name: str, *, level: float = 0.95) -> Estimate | None:
+        """Parameter ``name`` as an :class:`~cjkit.estimate.Estimate` with its normal interval (None if not fitted)."""
+        self._fitted()
+        return parameter_estimate(self, name, unit=(getattr(self, "currency_", "") or None) if name == "v" else None, level=level)
 
     def summary(self, *, level: float = 0.95) -> pd.DataFrame:
         """The estimates with standard errors and intervals (``v`` in money units)."""
