@@ -194,17 +194,25 @@ def summary_data(orders: pd.DataFrame, *, as_of: Any = None, freq: str = "D", fr
     if not purchase.any():
         raise ValueError(f"orders table: none of its {len(orders):,} rows is a purchase (returns: "
                          f"{report['returns']:,}); the summary needs purchases")
-    wall = _wall_ns(orders["ordered_at"], timezone)
-    period = _periods(wall, freq)
+    period = _periods(_wall_ns(orders["ordered_at"], timezone), freq)
     as_of_ns = _as_of_ns(as_of, orders["ordered_at"], timezone)
     end = int(period[purchase].max()) if as_of_ns is None else int(_periods(np.array([as_of_ns]), freq)[0])
     codes, ids = _codes(orders[customer_col])
     inside = period <= end
     report["after_as_of"] = int((~inside).sum())
     buy = purchase & inside
-    out, ret_report = _summary_reduction(codes[buy], period[buy], amount[buy], end,
-                                         returns=(codes[is_return & inside], period[is_return & inside],
-                                                  amount[is_return & inside]) if returns == "net" else None)
+    del purchase
+    back = is_return & inside if returns == "net" else np.zeros(0, dtype=bool)
+    # one int64 key per row, customer-major: customer * span + (period - lo); then the inputs go
+    lo = int(np.min(period, where=buy | back if back.size else buy, initial=end))
+    span = end - lo + 1
+    key = codes * span
+    key += period
+    key -= lo
+    del codes, period, inside
+    ret = (key[back], amount[back]) if back.size else None
+    out, ret_report = _summary_reduction(key[buy], amount[buy], span, lo, end, returns=ret)
+    del key
     report.update(purchases=int(buy.sum()), **ret_report)
     cust = out.pop("customer")
     frame = pd.DataFrame({k: v / (freq_multiplier if k in ("recency", "T") else 1) for k, v in out.items()},
@@ -223,43 +231,45 @@ def summary_data(orders: pd.DataFrame, *, as_of: Any = None, freq: str = "D", fr
     return frame
 
 
-def _summary_reduction(codes: np.ndarray, period: np.ndarray, amount: np.ndarray, end: int, *,
-                       returns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
-    """The heavy part: (customer code, period, amount) of purchases -> per-customer arrays.
+def _summary_reduction(key: np.ndarray, amount: np.ndarray, span: int, lo: int, end: int, *,
+                       returns: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
+    """The heavy part: purchases as (key = customer * span + period - lo, amount) -> per-customer arrays.
 
-    One sort of a combined int64 key (customer * span + period), then run boundaries and
-    ``np.add.reduceat``: no Python loop and no hash table beyond the customer codes.
+    One sort of the int64 key, then run boundaries and ``np.add.reduceat``: no Python loop,
+    no hash table. ``returns`` (keys and amounts) are netted into the latest purchase period
+    of the same customer at or before them.
     """
-    lo = int(period.min())
-    hi = int(max(period.max(), returns[1].max() if returns is not None and len(returns[1]) else lo))
-    lo = min(lo, int(returns[1].min())) if returns is not None and len(returns[1]) else lo
-    span = hi - lo + 1
-    key = codes * span + (period - lo)
     order = np.argsort(key, kind="stable")
     key = key[order]
-    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    sums = np.add.reduceat(amount[order], starts)       # spend per customer and period
+    amount = amount[order]
     del order
+    new = np.empty(len(key), dtype=bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    sums = np.add.reduceat(amount, starts)       # spend per customer and period
+    del amount
     key = key[starts]
+    del starts
     cust = key // span
     first_of = np.flatnonzero(np.concatenate(([True], cust[1:] != cust[:-1])))
     ret_report = {"returns_netted": 0, "returns_not_netted": 0}
     if returns is not None:
-        r_key = returns[0] * span + (returns[1] - lo)
+        r_key, r_amount = returns
         at = np.searchsorted(key, r_key, side="right") - 1
         ok = at >= 0
-        ok[ok] = cust[at[ok]] == returns[0][ok]
-        np.add.at(sums, at[ok], -np.abs(returns[2][ok]))
+        ok[ok] = cust[at[ok]] == r_key[ok] // span
+        np.add.at(sums, at[ok], -np.abs(r_amount[ok]))
         ret_report = {"returns_netted": int(ok.sum()), "returns_not_netted": int((~ok).sum())}
     n_periods = np.diff(np.append(first_of, len(key)))
     last_of = first_of + n_periods - 1
     per = key % span + lo
-    repeat = sums.copy()
-    repeat[first_of] = 0.0
-    repeat_sum = np.add.reduceat(repeat, first_of)
+    del key
+    sums[first_of] = 0.0                          # the first period is not a repeat purchase
+    repeat_sum = np.add.reduceat(sums, first_of)
     frequency = (n_periods - 1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
+    monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
     out = {"customer": cust[first_of], "frequency": frequency,
            "recency": (per[last_of] - per[first_of]).astype(np.float64),
            "T": (end - per[first_of]).astype(np.float64), "monetary_value": monetary}
