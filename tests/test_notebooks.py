@@ -26,6 +26,7 @@ from conftest import REPO, stages_by_hand, wilson
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 GLOB = str(REPO / "notebooks" / "[0-9][0-9]_*.ipynb")
 TINY = REPO / "datasets" / "tiny"
+TINY_PATHS = REPO / "tests" / "fixtures" / "attribution_tiny_paths.csv"  # tiny's first-purchase paths
 TRUTH = json.loads((TINY / "ground_truth.json").read_text())
 SIX = ["awareness", "acquisition", "onboarding", "engagement", "retention", "advocacy"]
 
@@ -252,9 +253,10 @@ def _tiny_copy(folder: Path, tables: tuple[str, ...], *, model: str = "six_stage
 
     folder.mkdir(parents=True)
     files = {"customers": "customers.csv", "events": "events.parquet", "orders": "orders.csv",
-             "surveys": "surveys.csv", "spend": "spend.csv"}
+             "surveys": "surveys.csv", "spend": "spend.csv", "paths": "paths.csv"}
+    sources = {t: TINY / f for t, f in files.items()} | {"paths": TINY_PATHS}  # tiny's paths, as an export
     for t in tables:
-        shutil.copy(TINY / files[t], folder / files[t])
+        shutil.copy(sources[t], folder / files[t])
     lines = [f"name: {folder.name}", "timezone: Europe/Madrid", "currency: EUR", f"journey_model: {model}", "tables:"]
     lines += [f"  {t}: {{path: {files[t]}}}" for t in tables]
     if rules is not None:
@@ -292,7 +294,7 @@ def test_every_notebook_runs_on_a_custom_journey_model(tmp_path, raw):
 
 @pytest.mark.notebook
 def test_clients_with_a_single_table_run_or_say_why_not(tmp_path):
-    clients = [_tiny_copy(tmp_path / name, (name,)) for name in ("orders", "events", "surveys")]
+    clients = [_tiny_copy(tmp_path / name, (name,)) for name in ("orders", "events", "surveys", "paths")]
     suite = run_suite(clients, notebooks_glob=GLOB, out_dir=tmp_path / "out", jobs=2, progress=False)
     assert suite.ok, [(r.client, r.notebook, r.error) for r in suite.results if r.status == "failed"]
     needs = {p.stem: notebook_needs(p) for p in NOTEBOOKS}  # "events|paths": either table
@@ -303,4 +305,4 @@ def test_clients_with_a_single_table_run_or_say_why_not(tmp_path):
         if expected == "not available":
             assert res.error.startswith(f"Not available for this client: needs the {missing[0].replace('|', ' or ')}")
     rows = pd.read_csv(tmp_path / "out" / "clients.csv")
-    assert list(rows.columns[-3:]) == ["orders", "events", "surveys"]
+    assert list(rows.columns[-4:]) == ["orders", "events", "surveys", "paths"]
