@@ -343,3 +343,56 @@ def test_no_warning_on_the_demo(demo):
         warnings.simplefilter("error", CLVWarning)
         BGNBD().fit(s)
         GammaGamma().fit(s)
+
+
+# --- figures: what they draw ---------------------------------------------------------------------------
+
+def test_figures_draw_the_demo_numbers(demo):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cjkit import plots
+
+    _, _, s, bg, gg = demo
+    values = customer_value(s, bg, gg)
+    cal = s.assign(frequency_holdout=0.0, duration_holdout=181.0)
+    table = holdout_comparison(bg, cal)
+    ax = plots.holdout_purchases(table)
+    assert ax.lines[1].get_ydata().tolist() == pytest.approx(table["predicted"].tolist())
+    assert ax.get_xticklabels()[-1].get_text() == f"7+\n({int(table['customers'].iloc[-1]):,})"
+    ax = plots.clv_distribution(values, currency="EUR", bins=20)
+    heights = np.array([p.get_height() for p in ax.patches])
+    assert heights.sum() == len(values) == 8482  # every customer in a bar (the top 1% in the last one)
+    assert heights[:20].sum() == int((values["frequency"] == 0).sum())  # one-time buyers first
+    assert ax.texts[0].get_text() == f"mean {values['clv'].mean():,.0f}, median {values['clv'].median():,.0f}"
+    ax = plots.alive_heatmap(values, units_per_month=30.0)
+    cell = values[(values["frequency"] == 1) & ((values["T"] - values["recency"]) // 30 == 0)]
+    assert ax.collections[0].get_array().reshape(7, 13)[0, 0] == pytest.approx(cell["probability_alive"].mean())
+    plt.close("all")
+
+
+# --- unit economics: the KPI library's numbers side by side ------------------------------------------------
+
+def test_unit_economics_reuses_the_kpis_and_adds_payback():
+    from cjkit.clv import unit_economics
+
+    data = cjkit.load_client(REPO / "datasets" / "tiny" / "client.yaml")
+    econ = unit_economics(data, by="channel")
+    overall = econ.iloc[0]
+    arpu, churn = cjkit.kpi(data, "arpu_active").value, cjkit.kpi(data, "churn_rate").value
+    cac, cltv = cjkit.kpi(data, "cac").value, cjkit.kpi(data, "cltv").value
+    assert overall["arpu"] == pytest.approx(arpu) and overall["churn_rate"] == pytest.approx(churn)
+    assert overall["cltv"] == pytest.approx(cltv) == pytest.approx(arpu * 0.3 / churn)
+    assert overall["lifetime_months"] == pytest.approx(1 / churn)
+    assert overall["payback_months"] == pytest.approx(cac / (arpu * 0.3))
+    assert overall["cltv_to_cac"] == pytest.approx(cltv / cac)
+    by_kpi = cjkit.kpis.kpi_table(data, ["cac"], by="channel")
+    assert econ["group"].tolist() == ["all", *by_kpi["channel"]]
+    assert econ.set_index("group").loc[by_kpi["channel"], "cac"].tolist() == pytest.approx(by_kpi["value"].tolist())
+    # orders only: no spend, so no CAC, and the caption says so
+    orders_only = unit_economics({"orders": data.orders}, by="channel")
+    assert orders_only["group"].tolist() == ["all"] and np.isnan(orders_only.loc[0, "cac"])
+    assert "cac (needs the spend table)" in orders_only.attrs["caption"]
+    assert "by channel" in orders_only.attrs["caption"]
