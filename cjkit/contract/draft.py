@@ -82,7 +82,8 @@ def _profile(s: pd.Series) -> _Profile:
     id_like = kind != "date" and bool(text.str.fullmatch(_ID_LIKE).mean() >= 0.9)
     arrows = None
     if kind == "text" and text.str.contains(">", regex=False).mean() >= 0.5:
-        arrows = " > " if text.str.contains(" > ", regex=False).any() else ">"
+        arrowed = text[text.str.contains(">", regex=False)]
+        arrows = " > " if arrowed.str.contains(" > ", regex=False).mean() >= 0.5 else ">"
     return _Profile(kind, len(text), int(text.nunique()), whole, decimals, signs, id_like, arrows)
 
 
