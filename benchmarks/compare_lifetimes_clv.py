@@ -8,7 +8,8 @@ small CSVs next to it, so ``tests/test_clv.py`` (in the project venv, without li
 checks that cjkit's estimates and predictions agree to at least 3 significant figures:
 
 * **cdnow**: the CDNOW summary shipped inside lifetimes (2,357 customers, weeks), the data of
-  Fader, Hardie and Lee (2005); the Gamma-Gamma fit uses its summary with mean spend;
+  Fader, Hardie and Lee (2005); the Gamma-Gamma fit uses its summary with mean spend; the
+  Pareto/NBD (ParetoNBDFitter) is fitted on it too;
 * **synthetic**: a seeded BG/NBD / Gamma-Gamma population (1,000 customers over two years)
   as a transaction log (``clv_synthetic_orders.csv``), summarised by lifetimes'
   ``summary_data_from_transaction_data`` in days and in weeks.
@@ -30,7 +31,7 @@ import pandas as pd
 
 try:
     import lifetimes
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
     from lifetimes.utils import summary_data_from_transaction_data
 except ImportError:  # pragma: no cover - only in the peers venv
     sys.exit("lifetimes is not installed here: run with .venv-peers/bin/python")
@@ -79,6 +80,23 @@ def _loglik_gg(model: GammaGammaFitter, repeat: pd.DataFrame) -> float:
     return float(-nll * len(repeat))
 
 
+def _pareto(summary: pd.DataFrame, *, t: float) -> dict:
+    """Pareto/NBD: lifetimes fits with Nelder-Mead at tol 1e-4, so its estimates carry fewer
+    digits; its predictions are recorded at its own estimates (the test evaluates the kit's
+    formulas there)."""
+    pn = ParetoNBDFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    head = summary.head(N_PREDICT)
+    p = pn.params_[["r", "alpha", "s", "beta"]].to_numpy()
+    ll = ParetoNBDFitter._conditional_log_likelihood(p, summary["frequency"].to_numpy(), summary["recency"].to_numpy(),
+                                                     summary["T"].to_numpy())
+    return {"params": pn.params_.to_dict(), "loglik": float(np.sum(ll)), "predict_t": t,
+            "conditional_expected_purchases": pn.conditional_expected_number_of_purchases_up_to_time(
+                t, head["frequency"], head["recency"], head["T"]).tolist(),
+            "probability_alive": pn.conditional_probability_alive(head["frequency"], head["recency"],
+                                                                  head["T"]).tolist(),
+            "expected_purchases_population": float(pn.expected_number_of_purchases_up_to_time(t))}
+
+
 def _fits(summary: pd.DataFrame, *, t: float, freq: str, with_spend: bool = True) -> dict:
     bg = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
     head = summary.head(N_PREDICT)
@@ -117,7 +135,8 @@ def main() -> None:
         columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
     cdnow = cdnow[["ID", "frequency", "recency", "T", "monetary_value"]]
     cdnow.to_csv(FIXTURES / "clv_cdnow_summary.csv", index=False)
-    ref["cdnow"] = {"unit": "weeks", "freq": "W", **_fits(cdnow, t=39.0, freq="W")}
+    ref["cdnow"] = {"unit": "weeks", "freq": "W", **_fits(cdnow, t=39.0, freq="W"),
+                    "pareto_nbd": _pareto(cdnow, t=39.0)}
 
     orders = synthetic_orders()
     orders.to_csv(FIXTURES / "clv_synthetic_orders.csv", index=False)

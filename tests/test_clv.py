@@ -396,3 +396,32 @@ def test_unit_economics_reuses_the_kpis_and_adds_payback():
     assert orders_only["group"].tolist() == ["all"] and np.isnan(orders_only.loc[0, "cac"])
     assert "cac (needs the spend table)" in orders_only.attrs["caption"]
     assert "by channel" in orders_only.attrs["caption"]
+
+
+# --- Pareto/NBD (optional model) --------------------------------------------------------------------------
+
+def test_pareto_nbd_matches_published_and_lifetimes(cdnow):
+    """Fader, Hardie and Lee (2005), CDNOW: r 0.553, alpha 10.578, s 0.606, beta 11.669, LL -9595.0."""
+    from cjkit.clv import ParetoNBD, pareto_nbd_loglik
+
+    pn = ParetoNBD().fit(cdnow, freq="W")
+    assert pn.converged_ and pn.time_unit_ == "weeks"
+    assert pn.params_.round(3).to_dict() == pytest.approx({"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669},
+                                                          abs=0.0015)
+    assert round(pn.loglik_, 1) == -9595.0
+    ref = REF["cdnow"]["pareto_nbd"]
+    assert _rel(pn.params_[list(ref["params"])], list(ref["params"].values())) < SIG3
+    # the formulas, evaluated at lifetimes' own estimates, give lifetimes' numbers
+    at = ParetoNBD()
+    at.params_, at.freq_, at.freq_multiplier_ = pd.Series(ref["params"]), "W", 1
+    head = cdnow.head(N)
+    assert pareto_nbd_loglik(list(ref["params"].values()), cdnow["frequency"], cdnow["recency"],
+                             cdnow["T"]).sum() == pytest.approx(ref["loglik"], rel=1e-9)
+    assert _rel(at.conditional_expected_purchases(ref["predict_t"], head), ref["conditional_expected_purchases"]) < 1e-6
+    assert _rel(at.probability_alive(head), ref["probability_alive"]) < 1e-6
+    assert _rel(at.expected_purchases(ref["predict_t"]), ref["expected_purchases_population"]) < 1e-6
+    # unlike BG/NBD, a one-time buyer can be gone: P(alive) < 1 for frequency 0
+    once = cdnow[cdnow["frequency"] == 0].head(3)
+    assert np.all(pn.probability_alive(once) < 1)
+    gg = GammaGamma().fit(cdnow)
+    assert customer_value(head, pn, gg)["clv"].gt(0).all()

@@ -145,12 +145,19 @@ class BGNBD:
     """
 
     names = ("r", "alpha", "a", "b")
+    #: which parameters are measured in time units (rescaled during the fit)
+    time_params = ("alpha",)
+    model_name = "BG/NBD"
+
+    @staticmethod
+    def _loglik(params: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        return bgnbd_loglik(params, frequency, recency, T)
 
     def __init__(self, *, min_repeat_buyers: int = MIN_REPEAT_BUYERS):
         self.min_repeat_buyers = min_repeat_buyers
 
     # --- fitting -------------------------------------------------------------------------------
-    def fit(self, summary: Any, *, weights: Any = None, freq: str = "D", freq_multiplier: float = 1) -> BGNBD:
+    def fit(self, summary: Any, *, weights: Any = None, freq: str = "D", freq_multiplier: float = 1) -> Any:
         """Fit to a summary with columns ``frequency``, ``recency``, ``T`` (one row per customer).
 
         ``weights``: customers per row when rows are distinct histories (Fader and Hardie's
@@ -171,30 +178,31 @@ class BGNBD:
                 "was not fitted (no estimates)")
             nan = pd.Series(np.nan, index=list(self.names))
             self.params_, self.se_, self.loglik_, self.converged_ = nan.rename("estimate"), nan.rename("se"), np.nan, False
-            warn_all("BG/NBD", self.problems_)
+            warn_all(self.model_name, self.problems_)
             return self
         scale = 1.0 / t.max() if t.max() > 0 else 1.0  # fit on ages in (0, 1]: alpha near 1, better conditioned
         xs, txs, ts = x, tx * scale, t * scale
 
         def loglik(lp: np.ndarray) -> float:
-            return float(np.dot(w, bgnbd_loglik(np.exp(lp), xs, txs, ts)))
-        fit = maximise(loglik, [1.0, 1.0, 1.0, 1.0], self.names, scale=np.array([1.0, 1 / scale, 1.0, 1.0]))
+            return float(np.dot(w, self._loglik(np.exp(lp), xs, txs, ts)))
+        back = np.array([1 / scale if n in self.time_params else 1.0 for n in self.names])
+        fit = maximise(loglik, [1.0] * len(self.names), self.names, scale=back)
         # back on the data's time scale the likelihood of each repeat purchase time changes by ln(scale)
         self.params_, self.se_ = fit.params, fit.se
         self.loglik_ = fit.loglik + float(np.dot(w, x)) * np.log(scale)
         self.converged_, self.problems_ = fit.converged, fit.problems
-        warn_all("BG/NBD", self.problems_)
+        warn_all(self.model_name, self.problems_)
         return self
 
     def estimate(self, name: str, *, level: float = 0.95) -> Estimate | None:
         """Parameter ``name`` as an :class:`~cjkit.estimate.Estimate` with its normal interval (None if not fitted)."""
         self._fitted()
-        return parameter_estimate(self, name, unit=self.time_unit_ if name == "alpha" else None, level=level)
+        return parameter_estimate(self, name, unit=self.time_unit_ if name in self.time_params else None, level=level)
 
     def summary(self, *, level: float = 0.95) -> pd.DataFrame:
         """The estimates with standard errors and intervals (``alpha`` in the data's time unit)."""
         self._fitted()
-        return parameter_table(self.params_, self.se_, {"alpha": self.time_unit_}, level=level)
+        return parameter_table(self.params_, self.se_, {n: self.time_unit_ for n in self.time_params}, level=level)
 
     @property
     def usable_(self) -> bool:
@@ -203,7 +211,7 @@ class BGNBD:
 
     def _fitted(self) -> tuple[float, float, float, float]:
         if not hasattr(self, "params_"):
-            raise ValueError("the BG/NBD model is not fitted yet: call .fit(summary) first")
+            raise ValueError(f"the {self.model_name} model is not fitted yet: call .fit(summary) first")
         return tuple(float(self.params_[n]) for n in self.names)  # type: ignore[return-value]
 
     def _history(self, summary: Any) -> list[np.ndarray]:
