@@ -18,6 +18,10 @@ The Shapley values of every set at once come from the Harsanyi dividends
 ``d(T) = sum_{U <= T} (-1)^{|T|-|U|} v(U)``: ``phi_c(S) = sum_{c in T <= S} d(T) / |T|``,
 two fast subset transforms of ``O(n 2^n)`` each instead of ``n!`` orderings.
 
+A channel can get negative credit: the journeys that touch it convert less often than the
+same journeys without it. That is a finding (or noise in small sets), not an error, and it
+is kept so that the credit still adds up.
+
 Without nulls (an export of converting paths only) no rate can be formed: the worth of a
 set is then its conversions, which gives each channel of a path an equal share.
 """
