@@ -80,9 +80,9 @@ def maximise(loglik: Callable[[np.ndarray], float], start: Sequence[float], name
 
     with np.errstate(all="ignore"):
         best = optimize.minimize(objective, x0, method="Nelder-Mead",
-                                 options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000})
+                                 options={"xatol": 1e-3, "fatol": 1e-6, "maxiter": 4000, "maxfev": 8000})
         res = optimize.minimize(objective, best.x if np.isfinite(best.fun) else x0, method="BFGS",
-                                jac="3-point", options={"gtol": 1e-6 * max(1.0, abs(best.fun)), "maxiter": 500})
+                                jac="3-point", options={"gtol": 1e-8 * max(1.0, abs(best.fun)), "maxiter": 500})
         if not np.isfinite(res.fun) or (np.isfinite(best.fun) and best.fun < res.fun):
             res = best
         lp = np.asarray(res.x, dtype="float64")
