@@ -82,8 +82,10 @@ def touch_weights(enc: EncodedPaths, model: str, *, half_life: float = 2.0, firs
         if not half_life > 0:
             raise ValueError(f"half_life must be > 0 touches, not {half_life!r}")
         back = np.repeat(enc.starts[1:], lengths) - 1 - np.arange(n)  # touches before the last one
-        raw = np.exp2(-back / half_life)
-        w = raw / np.repeat(np.add.reduceat(raw, starts[nonempty]) if n else raw, lengths[nonempty])
+        longest = int(lengths.max()) if len(lengths) else 0
+        decay = np.exp2(-np.arange(longest + 1) / half_life)  # weight by touches before the last
+        norm = np.r_[1.0, np.cumsum(decay)[:-1]]  # norm[L]: sum of the weights of a path of L touches
+        w = decay[back] / np.repeat(norm[lengths], lengths)
     elif model == "position_based":
         if not (0 <= first and 0 <= last and first + last <= 1):
             raise ValueError(f"position_based: first ({first}) and last ({last}) must be >= 0 and add up to <= 1")

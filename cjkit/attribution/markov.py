@@ -101,8 +101,12 @@ class MarkovAttribution:
         src = np.r_[np.full(len(first), start), state_of_touch[~is_last]]
         dst = np.r_[state_of_touch[first], state_of_touch[1:][~is_last[:-1]]]
         cnt = np.r_[weight, w_touch[~is_last]]
-        counts = sp.coo_matrix((cnt, (src, dst)), shape=(s + 1, s + 1)).tocsr()
-        counts.sum_duplicates()
+        if (s + 1) ** 2 <= 1 << 22:  # few states: count the pairs densely, no sort
+            dense = np.bincount(src * (s + 1) + dst, cnt, minlength=(s + 1) ** 2).reshape(s + 1, s + 1)
+            counts = sp.csr_matrix(dense)
+        else:
+            counts = sp.coo_matrix((cnt, (src, dst)), shape=(s + 1, s + 1)).tocsr()
+            counts.sum_duplicates()
         conv = np.bincount(state_of_touch[last], enc.conversions, minlength=s + 1)
         nulls = np.bincount(state_of_touch[last], enc.nulls, minlength=s + 1)
         value = np.bincount(state_of_touch[last], enc.value, minlength=s + 1)
@@ -163,6 +167,11 @@ def _states(enc: EncodedPaths, order: int) -> tuple[np.ndarray, np.ndarray]:
     for j in range(order):
         shifted = np.r_[np.zeros(j, dtype=np.int64), enc.codes[: len(enc.codes) - j].astype(np.int64) + 1]
         key += np.where(pos >= j, shifted, 0) * base ** j
+    if base ** order <= 1 << 24:  # small key space: compact by counting, no sort
+        seen = np.bincount(key, minlength=base ** order) > 0
+        keys = np.flatnonzero(seen)
+        lookup = np.cumsum(seen) - 1
+        return lookup[key], keys
     keys, ids = np.unique(key, return_inverse=True)
     return ids.astype(np.int64), keys
 
