@@ -262,3 +262,27 @@ def test_markov_on_demo_ranks_channels_by_the_conversions_flowing_through_them(d
     planted = TRUTH["ranking_removal_effect"]
     assert set(planted[:2]) <= set(ranking[:3]) and ranking[-1] == planted[-1] == "tv"
     assert ranking.index("direct") < planted.index("direct")
+
+
+def test_figures_draw_the_credit_of_each_model():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import cjkit.plots as plots
+
+    table = attribution_table(FIVE, models=["first_touch", "last_touch"])
+    ax = plots.attribution_bars(table)
+    order = [t.get_text() for t in ax.get_xticklabels()]
+    heights = [round(float(p.get_height()), 10) for p in ax.patches]
+    # channels by mean share: email (1/6 + 4/6), direct (1/6 + 2/6), search (2/6 + 0), then social/display (1/6 + 0)
+    assert order[:3] == ["email", "direct", "search"]
+    first = dict(zip(table.loc[table["model"] == "first_touch", "channel"], table["share"]))
+    assert heights[: len(order)] == [round(first[c], 10) for c in order]
+    removal = MarkovAttribution().fit(FIVE).removal_effects_
+    ax = plots.removal_effect_bars(removal)
+    assert [float(p.get_width()) for p in ax.patches] == sorted(removal["removal_effect"], reverse=True)
+    ax = plots.path_length_bars(path_lengths(FIVE))
+    assert [float(p.get_height()) for p in ax.patches] == [4, 3, 2, 1, 0, 1, 2, 1, 1, 1]
+    roi = roi_table(table, pd.DataFrame({"channel": ["email", "search"], "spend": [10.0, 40.0]}))
+    ax = plots.roas_bars(roi)
+    assert [float(p.get_height()) for p in ax.patches] == [80 / 10, 100 / 40, 220 / 10, 0.0]  # first touch, then last touch
