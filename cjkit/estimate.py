@@ -59,6 +59,13 @@ def format_number(value: float | None, unit: str | None = None, *, digits: int =
     return f"{text} {unit}" if unit else text
 
 
+def _decimals(value: float | None, unit: str | None) -> int:
+    """Decimals that show about three significant digits below 10, one from 10 up and for shares."""
+    if value is None or unit in PERCENT_UNITS or not math.isfinite(value) or abs(value) >= 10 or value == 0:
+        return 1
+    return min(6, 2 - math.floor(math.log10(abs(value))))
+
+
 def _bare(value: float | None, unit: str | None, digits: int) -> str:
     """A bound of an interval: a percentage without its sign repeated, or a plain number."""
     if value is None:
@@ -238,8 +245,12 @@ class Estimate:
     def __str__(self) -> str:
         return self.format()
 
-    def format(self, *, digits: int = 1, show_n: bool = True) -> str:
+    def format(self, *, digits: int | None = None, show_n: bool = True) -> str:
         """``"62.1% (95% CI 58.0-66.1%, n = 600)"``; parts that are missing are left out.
+
+        ``digits`` (decimals of the value and its bounds) defaults to one for percentages
+        and numbers of 10 or more, and to three significant digits below 10, so a model
+        parameter reads ``0.942 (95% CI 0.885-0.999)``, not ``0.9 (95% CI 0.9-1.0)``.
 
         Examples
         --------
@@ -249,7 +260,11 @@ class Estimate:
         '50.0%'
         >>> Estimate(12000.0, n=3, unit="answers").format()
         '12,000 answers (n = 3)'
+        >>> Estimate(0.9417, ci_low=0.8849, ci_high=0.9984, unit=None).format(), Estimate(3.456, ci_low=2.3, ci_high=4.6, unit=None).format()
+        ('0.942 (95% CI 0.885-0.998)', '3.46 (95% CI 2.30-4.60)')
         """
+        if digits is None:
+            digits = _decimals(self.value, self.unit)
         if self.value is None:
             text = "n/a"
         elif self.unit not in PERCENT_UNITS and self.ci_low is None and float(self.value).is_integer():
