@@ -45,6 +45,9 @@ _API: dict[str, str] = {
     "kpi_panel": "cjkit.kpis", "kpi_table": "cjkit.kpis", "kpi": "cjkit.kpis",
     "stage_times": "cjkit.funnel", "funnel_table": "cjkit.funnel",
     "cohort_retention": "cjkit.retention", "survival_curve": "cjkit.survival",
+    "BGNBD": "cjkit.clv", "GammaGamma": "cjkit.clv", "ParetoNBD": "cjkit.clv", "CLVWarning": "cjkit.clv",
+    "customer_value": "cjkit.clv", "unit_economics": "cjkit.clv",
+    "nps": "cjkit.voice", "nps_table": "cjkit.voice", "nps_by_segment": "cjkit.voice",
     # notebooks and records
     "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
     "RecordError": "cjkit.pipeline.records", "ParameterError": "cjkit.pipeline.params",
