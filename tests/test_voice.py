@@ -176,7 +176,10 @@ def test_bad_answers_are_counted_by_the_load(tmp_path):
     data = cjkit.load_client(tmp_path / "client.yaml", cache=False)
     out = voice.answers_excluded(data.surveys, data.report)
     nps_rows = out[out["column"] == "nps"]
-    assert nps_rows["answers"].tolist() == [2, 1, 2, 2]  # N/A + blank; 7.5; 11 and -1; kept without a score
+    assert nps_rows["answers"].tolist() == [2, 1, 2]  # N/A + blank (read as missing); 7.5; 11 and -1 (dropped)
+    assert "read as missing" in nps_rows["what"].iloc[0]  # the two kept without a score are counted once
+    no_report = voice.answers_excluded(data.surveys)  # without the load report: the missing answers themselves
+    assert no_report[no_report["column"] == "nps"]["answers"].tolist() == [2]
     assert "dropped" in nps_rows["what"].iloc[1] and "outside 0-10" in nps_rows["reason"].iloc[2]
     assert voice.nps(data.surveys["nps"]).parts == {"detractors": 1, "passives": 0, "promoters": 1, "missing": 2}
 

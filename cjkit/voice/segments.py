@@ -195,18 +195,20 @@ def answers_excluded(surveys: pd.DataFrame, report: Any = None, *, columns: Sequ
     [['nps', 1, 'kept, no score: left out of this score'], ['ces', 1, 'kept, no score: left out of this score']]
     """
     rows: list[dict[str, Any]] = []
+    explained: dict[str, int] = {}  # missing answers the load report already counts, per column
     for p in getattr(report, "items", []) or []:
         if p.table == "surveys" and p.column in columns:
             what = (f"dropped at load ({p.dropped:,} rows)" if p.dropped else
                     "read as missing at load" if p.severity == "fix" else p.severity)
             rows.append({"column": p.column, "answers": int(p.rows), "what": what, "reason": p.message})
+            if p.severity == "fix" and not p.dropped:
+                explained[p.column] = explained.get(p.column, 0) + int(p.rows)
     for col in columns:
         if col in surveys.columns:
-            k = int(surveys[col].isna().sum())
-            if k:
+            k = int(surveys[col].isna().sum()) - explained.get(col, 0)  # each missing answer counted once
+            if k > 0:
                 rows.append({"column": col, "answers": k, "what": "kept, no score: left out of this score",
-                             "reason": f"surveys.{col}: {k:,} answers of {len(surveys):,} have no {col} "
-                                       "(blank, or read as missing at load)"})
+                             "reason": f"surveys.{col}: {k:,} answers of {len(surveys):,} have no {col}"})
     out = pd.DataFrame(rows, columns=["column", "answers", "what", "reason"])
     out.attrs["caption"] = "Survey answers left out of a score, and why"
     return out
