@@ -165,3 +165,16 @@ def test_rfm_table_agrees_with_summary_on_synthetic(synthetic):
     assert one_per_day.mean() > 0.8
     recency = (pd.Timestamp("2024-06-12") - rfm["first_order_at"]).dt.days - rfm["recency_days"]
     assert (recency == summ["recency"]).all()
+
+
+def test_short_fixed_width_ids_and_any_other_ids_give_one_summary(synthetic):
+    # "K0123" ids take the no-hashing path (fixed width <= 8 bytes); the same orders with ids of
+    # varying length, or held as Python objects, take pd.factorize: the rows must be identical
+    fast = summary_data(synthetic, as_of="2024-06-12")
+    longer = synthetic.assign(customer_id="customer-" + synthetic["customer_id"].str.lstrip("K0").replace("", "0"))
+    slow = summary_data(longer, as_of="2024-06-12")
+    slow.index = "K" + slow.index.str.removeprefix("customer-").str.zfill(4)
+    assert_frame_equal(fast, slow.sort_index(), check_index_type=False)
+    as_objects = summary_data(synthetic.astype({"customer_id": object}), as_of="2024-06-12")
+    assert_frame_equal(fast, as_objects, check_index_type=False)
+    assert fast.index.tolist() == sorted(fast.index)

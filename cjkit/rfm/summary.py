@@ -78,6 +78,48 @@ def _codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 
+def _packed_ids(ids: pd.Series) -> tuple[np.ndarray, int, int] | None:
+    """Short fixed-width ASCII ids as integers in their text order, without hashing (or None).
+
+    Ids such as ``C000123`` are common; when every id in an Arrow-backed column has the
+    same length of at most 8 bytes, its bytes read as a big-endian integer sort exactly as
+    the text does, so they can key the sort directly. Returns (integer - smallest, smallest,
+    width).
+    """
+    try:
+        chunked = ids.array._pa_array  # pandas' Arrow-backed strings
+    except AttributeError:
+        return None
+    import pyarrow as pa
+
+    arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    if len(arr) == 0 or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    offsets = offsets[arr.offset: arr.offset + len(arr) + 1]
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= 8 or int(offsets[-1] - offsets[0]) != width * len(arr):
+        return None
+    if not (np.diff(offsets) == width).all():
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    if data.max() >= 128:
+        return None
+    wide = np.zeros((len(arr), 8), dtype=np.uint8)
+    wide[:, 8 - width:] = data.reshape(-1, width)
+    value = wide.view(">u8").ravel().astype(np.int64)   # < 2**63: ASCII bytes are < 128
+    del wide
+    low = int(value.min())
+    value -= low
+    return value, low, width
+
+
+def _unpack_ids(value: np.ndarray, low: int, width: int) -> pd.Index:
+    """The ids of :func:`_packed_ids` back from their integers."""
+    wide = (value + low).astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:]
+    return pd.Index(np.ascontiguousarray(wide).view(f"S{width}").ravel().astype(str)).astype("str")
+
+
 def _split(orders: pd.DataFrame, zero_value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Masks of purchases and returns (and the zero-value orders), with their counts.
 
@@ -197,7 +239,10 @@ def summary_data(orders: pd.DataFrame, *, as_of: Any = None, freq: str = "D", fr
     period = _periods(_wall_ns(orders["ordered_at"], timezone), freq)
     as_of_ns = _as_of_ns(as_of, orders["ordered_at"], timezone)
     end = int(period[purchase].max()) if as_of_ns is None else int(_periods(np.array([as_of_ns]), freq)[0])
-    codes, ids = _codes(orders[customer_col])
+    packed = _packed_ids(orders[customer_col])
+    if packed is not None and (int(packed[0].max()) + 1) * (end - int(period.min()) + 1) >= 2**62:
+        packed = None                                   # too wide to share one int64 key with the period
+    codes, ids = (packed[0], None) if packed is not None else _codes(orders[customer_col])
     inside = period <= end
     report["after_as_of"] = int((~inside).sum())
     buy = purchase & inside
@@ -211,13 +256,16 @@ def summary_data(orders: pd.DataFrame, *, as_of: Any = None, freq: str = "D", fr
     key -= lo
     del codes, period, inside
     ret = (key[back], amount[back]) if back.size else None
-    out, ret_report = _summary_reduction(key[buy], amount[buy], span, lo, end, returns=ret)
-    del key
+    rows = {"key": key[buy], "amount": amount[buy]}
+    del key                                             # the reduction frees what it no longer needs
+    out, ret_report = _summary_reduction(rows, span, lo, end, returns=ret)
     report.update(purchases=int(buy.sum()), **ret_report)
     cust = out.pop("customer")
+    index = _unpack_ids(cust, packed[1], packed[2]) if packed is not None else ids.take(cust)
     frame = pd.DataFrame({k: v / (freq_multiplier if k in ("recency", "T") else 1) for k, v in out.items()},
-                         index=pd.Index(ids.take(cust), name=customer_col))
-    frame = frame.sort_index()
+                         index=pd.Index(index, name=customer_col))
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index()
     report["customers"] = len(frame)
     unit = {"D": "days", "W": "weeks", "h": "hours"}[freq]
     unit = unit if freq_multiplier == 1 else f"{unit} / {freq_multiplier:g}"
@@ -231,17 +279,19 @@ def summary_data(orders: pd.DataFrame, *, as_of: Any = None, freq: str = "D", fr
     return frame
 
 
-def _summary_reduction(key: np.ndarray, amount: np.ndarray, span: int, lo: int, end: int, *,
+def _summary_reduction(rows: dict[str, np.ndarray], span: int, lo: int, end: int, *,
                        returns: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
     """The heavy part: purchases as (key = customer * span + period - lo, amount) -> per-customer arrays.
 
-    One sort of the int64 key, then run boundaries and ``np.add.reduceat``: no Python loop,
-    no hash table. ``returns`` (keys and amounts) are netted into the latest purchase period
-    of the same customer at or before them.
+    ``rows`` holds ``key`` and ``amount``; they are taken out of it so that their memory is
+    freed as soon as the sorted copies exist. One sort of the int64 key, then run boundaries
+    and ``np.add.reduceat``: no Python loop, no hash table. ``returns`` (keys and amounts) are
+    netted into the latest purchase period of the same customer at or before them.
     """
+    key = rows.pop("key")
     order = np.argsort(key, kind="stable")
     key = key[order]
-    amount = amount[order]
+    amount = rows.pop("amount")[order]
     del order
     new = np.empty(len(key), dtype=bool)
     new[0] = True
