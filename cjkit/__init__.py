@@ -45,6 +45,7 @@ _API: dict[str, str] = {
     "kpi_panel": "cjkit.kpis", "kpi_table": "cjkit.kpis", "kpi": "cjkit.kpis",
     "stage_times": "cjkit.funnel", "funnel_table": "cjkit.funnel",
     "cohort_retention": "cjkit.retention", "survival_curve": "cjkit.survival",
+    "summary_data": "cjkit.rfm", "rfm_table": "cjkit.rfm", "rfm_segments": "cjkit.rfm", "segment_profile": "cjkit.rfm",
     "BGNBD": "cjkit.clv", "GammaGamma": "cjkit.clv", "ParetoNBD": "cjkit.clv", "CLVWarning": "cjkit.clv",
     "customer_value": "cjkit.clv", "unit_economics": "cjkit.clv",
     "nps": "cjkit.voice", "nps_table": "cjkit.voice", "nps_by_segment": "cjkit.voice",
