@@ -286,3 +286,10 @@ def test_figures_draw_the_credit_of_each_model():
     roi = roi_table(table, pd.DataFrame({"channel": ["email", "search"], "spend": [10.0, 40.0]}))
     ax = plots.roas_bars(roi)
     assert [float(p.get_height()) for p in ax.patches] == [80 / 10, 100 / 40, 220 / 10, 0.0]  # first touch, then last touch
+
+
+def test_encoding_many_paths_in_two_halves_equals_one_pass():
+    many = pd.concat([FIVE] * 40_001, ignore_index=True)  # 200,005 rows: split on two threads
+    enc, one = encode_paths(many), encode_paths(FIVE)
+    assert enc.starts[-1] == 40_001 * one.starts[-1] and len(enc.starts) == len(many) + 1
+    assert (enc.codes.reshape(40_001, -1) == one.codes).all()

@@ -61,21 +61,9 @@ def touch_weights(enc: EncodedPaths, model: str, *, half_life: float = 2.0, firs
     n = len(enc.codes)
     lengths = enc.lengths
     starts, ends = enc.starts[:-1], enc.starts[1:] - 1
-    nonempty = lengths > 0
     w = np.zeros(n)
-    if model == "first_touch":
-        w[starts[nonempty]] = 1.0
-    elif model == "last_touch":
-        w[ends[nonempty]] = 1.0
-    elif model == "last_non_direct":
-        hits = np.flatnonzero(enc.channels == direct)
-        code = int(hits[0]) if len(hits) else -1
-        pos = np.arange(n)
-        cand = np.where(enc.codes != code, pos, -1)
-        # the last candidate of each path: running max of positions, read at the path's end
-        best = np.maximum.accumulate(cand)[ends[nonempty]]
-        best = np.where(best >= starts[nonempty], best, ends[nonempty])
-        w[best] = 1.0
+    if model in _ONE_TOUCH:
+        w[_one_touch(enc, model, direct)] = 1.0
     elif model == "linear":
         w = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
     elif model == "time_decay":
@@ -102,6 +90,25 @@ def touch_weights(enc: EncodedPaths, model: str, *, half_life: float = 2.0, firs
     else:
         raise ValueError(f"unknown heuristic {model!r}; heuristics are {', '.join(HEURISTICS)}")
     return w
+
+
+_ONE_TOUCH = ("first_touch", "last_touch", "last_non_direct")
+
+
+def _one_touch(enc: EncodedPaths, model: str, direct: str) -> np.ndarray:
+    """Position of the touch that takes all the credit, for each path with a touch."""
+    nonempty = enc.lengths > 0
+    starts, ends = enc.starts[:-1][nonempty], enc.starts[1:][nonempty] - 1
+    if model == "first_touch":
+        return starts
+    if model == "last_touch":
+        return ends
+    hits = np.flatnonzero(enc.channels == direct)
+    code = int(hits[0]) if len(hits) else -1
+    cand = np.where(enc.codes != code, np.arange(len(enc.codes)), -1)
+    # the last candidate of each path: running max of positions, read at the path's end
+    best = np.maximum.accumulate(cand)[ends] if len(cand) else ends
+    return np.where(best >= starts, best, ends)
 
 
 def heuristic_models(paths: pd.DataFrame | EncodedPaths, *, models: Sequence[str] = HEURISTICS,
@@ -134,13 +141,26 @@ def heuristic_models(paths: pd.DataFrame | EncodedPaths, *, models: Sequence[str
     """
     enc = encode_paths(paths)
     k = len(enc.channels)
-    conv_touch = np.repeat(enc.conversions, enc.lengths)
-    value_touch = np.repeat(enc.value, enc.lengths)
+    per_touch: list[np.ndarray] = []
     frames = []
     for model in models:
-        w = touch_weights(enc, model, half_life=half_life, first=first, last=last, direct=direct)
-        frames.append(credit_table(model, enc.channels, np.bincount(enc.codes, w * conv_touch, minlength=k),
-                                   np.bincount(enc.codes, w * value_touch, minlength=k)))
+        if model in _ONE_TOUCH:  # one touch per path takes all: count per path, not per touch
+            at = _one_touch(enc, model, direct)
+            keep = enc.lengths > 0
+            conv, value = enc.conversions[keep], enc.value[keep]
+            frames.append(credit_table(model, enc.channels, np.bincount(enc.codes[at], conv, minlength=k),
+                                       np.bincount(enc.codes[at], value, minlength=k)))
+            continue
+        if model == "linear":  # 1 / length per touch: fold it into the per-path amounts
+            share = 1.0 / np.maximum(enc.lengths, 1)
+            conv, value = np.repeat(enc.conversions * share, enc.lengths), np.repeat(enc.value * share, enc.lengths)
+        else:
+            if not per_touch:
+                per_touch = [np.repeat(enc.conversions, enc.lengths), np.repeat(enc.value, enc.lengths)]
+            w = touch_weights(enc, model, half_life=half_life, first=first, last=last, direct=direct)
+            conv, value = w * per_touch[0], w * per_touch[1]
+        frames.append(credit_table(model, enc.channels, np.bincount(enc.codes, conv, minlength=k),
+                                   np.bincount(enc.codes, value, minlength=k)))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["units"] = frames[0].attrs["units"] if frames else {}
     return out

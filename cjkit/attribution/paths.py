@@ -59,8 +59,8 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
         ``by``, ``path`` (str), ``length`` (touches), ``converted`` (bool), ``value`` (the
         conversion event's ``value_col``, 0 when missing), ``first_at`` (first touch),
         ``end_at`` (conversion, or last touch). ``attrs["left_out"]`` counts the events left
-        out (outside the lookback window, after the last conversion with ``trailing="drop"``,
-        conversions with no touch before them).
+        out (without a ``by`` id, outside the lookback window, after the last conversion with
+        ``trailing="drop"``, conversions with no touch before them).
 
     Examples
     --------
@@ -83,7 +83,8 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
     if missing:
         raise KeyError(f"events: column {missing[0]!r} is missing (columns: {', '.join(map(str, events.columns))})")
     names = {conversion} if isinstance(conversion, str) else set(conversion)
-    ev = events.loc[events[by].notna(), need + ([value_col] if value_col in events else [])]
+    has_key = events[by].notna()
+    ev = events.loc[has_key, need + ([value_col] if value_col in events else [])]
     ev = ev.sort_values([by, "timestamp"], kind="stable").reset_index(drop=True)
     who = ev[by].to_numpy()
     is_conv = ev["event"].isin(names).to_numpy()
@@ -103,7 +104,7 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
     converted = np.zeros(jid.max() + 1 if len(jid) else 0, dtype=bool)
     converted[jid[conv_rows]] = True
     touch = ~is_conv
-    left_out = 0
+    left_out = int((~has_key).sum())  # events without a customer (or session) id
     if lookback_days is not None:
         ends = end_time.reindex(jid).to_numpy()
         far = converted[jid] & (ts.to_numpy() < ends - pd.Timedelta(days=float(lookback_days)).to_timedelta64())
@@ -218,6 +219,18 @@ class EncodedPaths:
                             self.value, self.nulls)
 
 
+def _split(arr: pa.Array, sep: str) -> pa.ListArray:
+    """``split_pattern`` in two halves on two threads when there are many paths (Arrow releases the GIL)."""
+    n = len(arr)
+    if n < 200_000:
+        return pc.split_pattern(arr, sep)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        halves = list(pool.map(lambda part: pc.split_pattern(part, sep), [arr.slice(0, n // 2), arr.slice(n // 2)]))
+    return pa.chunked_array(halves).combine_chunks()
+
+
 def encode_paths(paths: pd.DataFrame | EncodedPaths, *, sep: str = SEP) -> EncodedPaths:
     """Split every path once into channel codes (channels sorted by name).
 
@@ -234,10 +247,8 @@ def encode_paths(paths: pd.DataFrame | EncodedPaths, *, sep: str = SEP) -> Encod
     text = frame["path"].array
     arr = getattr(text, "_pa_array", None)
     arr = pa.array(np.asarray(text, dtype=object), type=pa.string()) if arr is None else arr
-    lists = pc.split_pattern(arr, sep)
-    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
-    if isinstance(lists, pa.ChunkedArray):  # no chunk at all (no rows)
-        lists = pa.array([], type=pa.list_(pa.string()))
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    lists = _split(arr, sep)
     encoded = pc.dictionary_encode(lists.flatten())
     names = pd.Index(encoded.dictionary.to_pylist(), dtype=object).astype("str").str.strip()
     if (names == "").any():
