@@ -16,6 +16,13 @@ def _colour(i: int):
     return sns.color_palette(PALETTE)[i % 10]
 
 
+def _model_colour(model: str, i: int):
+    """One colour per model in every figure (the order of cjkit.attribution.MODELS)."""
+    from cjkit.attribution import MODELS
+
+    return _colour(MODELS.index(model) if model in MODELS else len(MODELS) + i)
+
+
 def attribution_bars(attribution, *, models=None, title: str | None = None, ax=None):
     """Share of conversions credited to each channel, one bar per model, side by side.
 
@@ -46,7 +53,8 @@ def attribution_bars(attribution, *, models=None, title: str | None = None, ax=N
     x = np.arange(len(wide))
     width = 0.8 / max(len(models), 1)
     for i, model in enumerate(models):
-        ax.bar(x - 0.4 + width * (i + 0.5), wide[model], width=width, color=_colour(i), label=model.replace("_", " "))
+        ax.bar(x - 0.4 + width * (i + 0.5), wide[model], width=width, color=_model_colour(model, i),
+               label=model.replace("_", " "))
     ax.set_xticks(x, list(wide.index))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of conversions")
@@ -114,7 +122,7 @@ def roas_bars(roi, *, models=None, title: str | None = None, ax=None):
     x = np.arange(len(wide))
     width = 0.8 / max(len(models), 1)
     for i, model in enumerate(models):
-        ax.bar(x - 0.4 + width * (i + 0.5), wide[model].fillna(0.0), width=width, color=_colour(i),
+        ax.bar(x - 0.4 + width * (i + 0.5), wide[model].fillna(0.0), width=width, color=_model_colour(model, i),
                label=model.replace("_", " "))
     ax.axhline(1.0, color="0.3", linestyle="--", linewidth=1)
     ax.set_xticks(x, list(wide.index))
