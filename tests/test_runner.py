@@ -74,7 +74,7 @@ def test_failing_notebook_is_reported_and_others_still_run(tmp_path, acme_client
     assert suite.out_dirs == {"acme": out}  # one client with --out: written there directly
     assert sorted(p.name for p in out.iterdir()) == [
         "01_orders_summary.html", "01_orders_summary.ipynb", "02_fails.html", "02_fails.ipynb",
-        "03_needs_events.html", "03_needs_events.ipynb", "index.html", "results.csv", "results.json"]
+        "03_needs_events.html", "03_needs_events.ipynb", "exports", "index.html", "results.csv", "results.json"]
     results = json.loads((out / "results.json").read_text())
     values = {(r["notebook"], r["name"]): r["value"] for r in results["records"]}
     assert values[("01_orders_summary", "n_orders")] == 4
@@ -93,7 +93,7 @@ def test_failing_notebook_is_reported_and_others_still_run(tmp_path, acme_client
     assert tidy[tidy["name"] == "top_campaign"]["value"].tolist() == [XSS]
     index = (out / "index.html").read_text()
     assert re.findall(r'href="([^"]+)"', index) == [
-        "01_orders_summary.html", "02_fails.html", "03_needs_events.html"]
+        "01_orders_summary.html", "02_fails.html", "03_needs_events.html", "exports/top_customers.csv"]
     assert "failed at cell 5: RuntimeError: planted failure in a fixture notebook" in index
     assert "<li>Orders: 4 orders</li>" in index and "<li>Revenue: 55.5 EUR</li>" in index
 
