@@ -272,9 +272,13 @@ def _tiny_copy(folder: Path, tables: tuple[str, ...], *, model: str = "six_stage
 def test_every_notebook_runs_on_a_custom_journey_model(tmp_path, raw):
     (tmp_path / "ecom").mkdir()
     rules = "stage_map:\n" + "\n".join(f"  - {{event: {e}, stage: {s}}}" for s, evs in ECOM_RULES.items() for e in evs)
-    client = _tiny_copy(tmp_path / "ecom" / "shop", ("customers", "events", "orders"), model="../model.yaml",
-                        rules=rules)
+    client = _tiny_copy(tmp_path / "ecom" / "shop", ("customers", "events", "orders", "surveys"),
+                        model="../model.yaml", rules=rules)
     (tmp_path / "ecom" / "model.yaml").write_text(ECOM_MODEL)
+    # the client's surveys name the stages of its own model (a stage outside it is a load error)
+    surveys = pd.read_csv(client.parent / "surveys.csv")
+    surveys["stage"] = surveys["stage"].map({"onboarding": "purchase", "engagement": "loyalty"})
+    surveys.to_csv(client.parent / "surveys.csv", index=False)
     out = tmp_path / "out"
     suite = run_suite([client], notebooks_glob=GLOB, out_dir=out, jobs=2, progress=False)
     assert [r.status for r in suite.results] == ["ok"] * len(NOTEBOOKS), [r.error for r in suite.results]
@@ -291,6 +295,11 @@ def test_every_notebook_runs_on_a_custom_journey_model(tmp_path, raw):
     got = pd.DataFrame(sizes["data"], columns=sizes["columns"])
     assert got["stage"].tolist() == order
     assert got["reached"].tolist() == [int((furthest >= k).sum()) for k in range(len(order))]
+    # NPS by stage uses the custom model's stages, counted by hand
+    by_segment = rec[("08_nps_and_advocacy", "nps_by_segment")]
+    by_segment = pd.DataFrame(by_segment["data"], columns=by_segment["columns"])
+    stages = by_segment[by_segment["segment"] == "stage"].set_index("group")["answers"].to_dict()
+    assert stages == surveys.dropna(subset=["nps"])["stage"].value_counts().to_dict()
 
 
 @pytest.mark.notebook
