@@ -157,7 +157,7 @@ def test_demo_every_buyer_has_a_planted_group(demo):
 
 
 def test_demo_planted_segments_recovered(demo):
-    """Each distinct planted group is most enriched in the kit segment that describes it.
+    """Each of the five planted groups is most enriched in the kit segment that describes it.
 
     lift = share of the planted group among the kit segment / its share among all buyers
     (1 = no better than chance).
@@ -165,8 +165,11 @@ def test_demo_planted_segments_recovered(demo):
     seg, _ = demo
     base = seg["latent_segment"].value_counts(normalize=True)
     lift = pd.crosstab(seg["latent_segment"], seg["segment"].astype(str), normalize="columns").div(base, axis=0)
+    # loyal_regulars is planted as "everyone else": steady buyers who stay; it is matched to
+    # loyal weakly (1.32 on demo, champions next at 1.22), so it gets no more than chance + 15%
     expected = {"champions": ("champions", 2.0), "big_ticket": ("big_spenders", 3.0),
-                "early_lapsers": ("at_risk", 1.5), "one_and_done": ("hibernating", 2.0)}
+                "early_lapsers": ("at_risk", 1.5), "one_and_done": ("hibernating", 2.0),
+                "loyal_regulars": ("loyal", 1.15)}
     for group, (kit, least) in expected.items():
         assert lift.loc[group].idxmax() == kit, (group, lift.loc[group].round(2).to_dict())
         assert lift.loc[group, kit] >= least, (group, kit, lift.loc[group, kit])
