@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.cjkit-installed
 JOBS    ?= 2
 
-.PHONY: venv demo test lint wheel-check exercises exercises-check lab kernel tools browser bench lock clean
+.PHONY: venv demo test lint wheel-check exercises exercises-check lab kernel tools browser bench peers references lock clean
 
 venv: $(STAMP)
 
@@ -60,12 +60,32 @@ tools:
 	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver bubblewrap >/dev/null; }
 browser: tools
 
-bench: venv
+bench: venv peers
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_start.py --markdown
 	$(BIN)/python benchmarks/bench_funnel.py
+	$(BIN)/python benchmarks/bench_rfm.py
+	$(BIN)/python benchmarks/bench_nps.py --markdown
+	$(BIN)/python benchmarks/bench_attribution.py --markdown
+
+## the peers the benchmarks and reference scripts compare with, in their own venv: lifetimes
+## 0.11.3 and ChannelAttribution 2.2.5 (compiled from source, minutes) need numpy 1 / pandas 2.1
+PEERS := .venv-peers
+peers: $(PEERS)/.installed
+$(PEERS)/.installed:
+	$(PY) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q "numpy==1.26.4" "pandas==2.1.4" "scipy==1.12.0" "autograd==1.9.1" \
+	  "matplotlib==3.11.2" "Cython==3.3.1" setuptools wheel
+	$(PEERS)/bin/python -m pip install -q "Lifetimes==0.11.3" "ChannelAttribution==2.2.5"
+	touch $@
+
+## reference outputs of the peers that tests compare with (tests/fixtures/); needs `make peers`
+references: peers
+	$(PEERS)/bin/python benchmarks/compare_lifetimes_summary.py
+	$(PEERS)/bin/python benchmarks/compare_lifetimes_clv.py
+	$(PEERS)/bin/python benchmarks/attribution_reference.py
 
 ## re-pin constraints.txt from a fresh resolve (run after changing dependencies)
 lock:
