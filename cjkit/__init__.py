@@ -48,6 +48,9 @@ _API: dict[str, str] = {
     "summary_data": "cjkit.rfm", "rfm_table": "cjkit.rfm", "rfm_segments": "cjkit.rfm", "segment_profile": "cjkit.rfm",
     "BGNBD": "cjkit.clv", "GammaGamma": "cjkit.clv", "ParetoNBD": "cjkit.clv", "CLVWarning": "cjkit.clv",
     "customer_value": "cjkit.clv", "unit_economics": "cjkit.clv",
+    "attribution_table": "cjkit.attribution", "paths_from_events": "cjkit.attribution",
+    "journeys_from_events": "cjkit.attribution", "MarkovAttribution": "cjkit.attribution",
+    "shapley_model": "cjkit.attribution", "heuristic_models": "cjkit.attribution", "roi_table": "cjkit.attribution",
     "nps": "cjkit.voice", "nps_table": "cjkit.voice", "nps_by_segment": "cjkit.voice",
     # notebooks and records
     "record": "cjkit.pipeline.records", "read_records": "cjkit.pipeline.records",
