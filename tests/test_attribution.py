@@ -186,6 +186,10 @@ def test_journeys_from_events_by_hand():
     short = journeys_from_events(ev, conversion="purchase", lookback_days=5)  # touches from Jan 5 on
     assert short["path"].tolist() == ["search > email", "social", "display > search"]
     assert short.attrs["left_out"] == 1
+    # the loader gives UTC-aware times: the same journeys, and the conversion time keeps its zone
+    aware = journeys_from_events(ev.assign(timestamp=ts.tz_localize("UTC")), conversion="purchase", lookback_days=5)
+    assert aware["path"].tolist() == short["path"].tolist() and aware.attrs["left_out"] == 1
+    assert aware["end_at"].tolist() == [t.tz_localize("UTC") for t in (ts[3], ts[5], ts[7])]
     paths = paths_from_events(ev, conversion="purchase")
     assert paths[["path", "conversions", "nulls"]].values.tolist() == [  # most conversions, then nulls, then name
         ["social", 1, 0], ["tv > search > email", 1, 0], ["display > search", 0, 1]]

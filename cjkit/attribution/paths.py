@@ -98,16 +98,17 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
     key = pd.MultiIndex.from_arrays([cust, journey])
     jid = pd.factorize(key)[0]
     ts = ev["timestamp"]
+    stamps = ts.to_numpy("datetime64[ns]")  # not ts.to_numpy(): tz-aware times would become Python objects
     conv_rows = np.flatnonzero(is_conv)
-    end_time = pd.Series(ts.to_numpy()[conv_rows], index=jid[conv_rows])
+    end_time = ts.iloc[conv_rows].set_axis(jid[conv_rows])
     end_time = end_time[~end_time.index.duplicated()]
     converted = np.zeros(jid.max() + 1 if len(jid) else 0, dtype=bool)
     converted[jid[conv_rows]] = True
     touch = ~is_conv
     left_out = int((~has_key).sum())  # events without a customer (or session) id
     if lookback_days is not None:
-        ends = end_time.reindex(jid).to_numpy()
-        far = converted[jid] & (ts.to_numpy() < ends - pd.Timedelta(days=float(lookback_days)).to_timedelta64())
+        ends = end_time.reindex(jid).to_numpy("datetime64[ns]")
+        far = converted[jid] & (stamps < ends - pd.Timedelta(days=float(lookback_days)).to_timedelta64())
         left_out += int((touch & far).sum())
         touch &= ~far
     if trailing == "drop":
@@ -118,7 +119,7 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
         touch &= ~drop
     t = ev.loc[touch, [by, "timestamp", "channel"]].assign(_j=jid[touch])
     g = t.groupby("_j", sort=True)
-    out = pd.DataFrame({by: g[by].first(), "path": g["channel"].agg(SEP.join), "length": g.size(),
+    out = pd.DataFrame({by: g[by].first(), "path": _joined(t["channel"], t["_j"].to_numpy()), "length": g.size(),
                         "first_at": g["timestamp"].min(), "end_at": g["timestamp"].max()})
     out["converted"] = converted[out.index.to_numpy()]
     conv_ids = out.index[out["converted"]]
@@ -133,6 +134,23 @@ def journeys_from_events(events: pd.DataFrame, *, conversion: str | Iterable[str
     out = out[[by, "path", "length", "converted", "value", "first_at", "end_at"]].reset_index(drop=True)
     out.attrs["left_out"] = left_out
     return out
+
+
+def _joined(channels: pd.Series, group: np.ndarray) -> pd.Series:
+    """Channels joined by " > " per group, in row order; rows of a group are contiguous, groups ascending.
+
+    ``np.add.reduceat`` concatenates the strings in one C loop (a groupby ``agg(" > ".join)``
+    calls Python once per group: 0.7 s for the demo's 20,000 journeys).
+
+    >>> _joined(pd.Series(["a", "b", "c"]), np.array([0, 0, 3])).to_dict()
+    {0: 'a > b', 3: 'c'}
+    """
+    if not len(group):
+        return pd.Series([], dtype=object)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    pieces = (channels.astype(str) + SEP).to_numpy(object)
+    text = np.add.reduceat(pieces, starts)
+    return pd.Series([t[: -len(SEP)] for t in text], index=group[starts])
 
 
 def aggregate_paths(journeys: pd.DataFrame) -> pd.DataFrame:
