@@ -98,26 +98,17 @@ def nps_by_segment(surveys: pd.DataFrame, segments: Sequence[str], *, promoter_m
 
 
 def rfm_segment_labels(orders: pd.DataFrame | None, *, timezone: str | None = None) -> pd.Series | None:
-    """Each buyer's named RFM segment (indexed by ``customer_id``) from :mod:`cjkit.rfm`.
+    """Each buyer's named RFM segment (:func:`cjkit.rfm.rfm_segments`), indexed by ``customer_id``.
 
-    The hook to put NPS next to RFM segments: None without orders, or while :mod:`cjkit.rfm`
-    offers no ``rfm_segments`` function with a ``segment`` column. Pass the result to
-    :func:`attach_segments` as ``extra={"rfm_segment": labels}``.
+    None without orders. Pass the result to :func:`attach_segments` as
+    ``extra={"rfm_segment": labels}`` to put NPS next to the RFM segments.
     """
     if orders is None or not len(orders):
         return None
-    try:
-        from cjkit import rfm
-    except ImportError:
-        return None
-    segments = getattr(rfm, "rfm_segments", None)
-    if segments is None:
-        return None
-    table = segments(orders, timezone=timezone)
-    if "segment" not in table.columns:
-        return None
-    ids = table["customer_id"] if "customer_id" in table.columns else table.index.to_series()
-    return pd.Series(table["segment"].astype(str).to_numpy(), index=ids.astype(str).to_numpy(), name="rfm_segment")
+    from cjkit.rfm import rfm_segments
+
+    table = rfm_segments(orders, timezone=timezone)
+    return pd.Series(table["segment"].astype(str).to_numpy(), index=table.index.astype(str), name="rfm_segment")
 
 
 def last_touchpoint(surveys: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
