@@ -22,19 +22,21 @@ from cjkit.clv.bgnbd import BGNBD
 __all__ = ["calibration_holdout", "holdout_comparison", "holdout_totals", "default_calibration_end"]
 
 
-def default_calibration_end(first: Any, last: Any, *, max_holdout_days: int = 182) -> pd.Timestamp:
+def default_calibration_end(first: Any, last: Any, *, max_holdout_days: int = 182) -> pd.Timestamp | None:
     """The last calibration day: a quarter of the period from ``first`` to ``last`` (at most
-    ``max_holdout_days`` days) is held out.
+    ``max_holdout_days`` days) is held out; None when fewer than 8 days leave nothing to hold out.
 
     >>> str(default_calibration_end("2024-01-01", "2025-12-31").date())  # 182 days held out
     '2025-07-02'
     >>> str(default_calibration_end("2024-01-01", "2024-04-30").date())  # 121 days: 30 held out
     '2024-03-31'
+    >>> default_calibration_end("2024-01-01", "2024-01-07") is None  # one week: nothing to hold out
+    True
     """
     first, last = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
     days = (last - first).days + 1
     if days < 8:
-        raise ValueError(f"the data spans {days} days, too short to hold a part out")
+        return None
     hold = min(days // 4, max_holdout_days)
     return last - pd.Timedelta(days=hold)
 

@@ -34,7 +34,7 @@ from cjkit.estimate import Estimate, share_difference_se
 
 __all__ = ["CATEGORIES", "PROMOTER_MIN", "PASSIVE_MIN", "SEED000_PROMOTER_MIN", "nps_category", "nps_counts",
            "nps_table", "nps", "nps_bootstrap", "nps_difference", "nps_groups_test", "nps_over_time",
-           "threshold_comparison", "effective_n"]
+           "threshold_comparison", "effective_n", "require_scores"]
 
 #: NPS categories, from the lowest answers to the highest (the order of stacked bars)
 CATEGORIES = ("detractor", "passive", "promoter")
@@ -70,6 +70,25 @@ def _scores(values: Any, what: str = "nps") -> np.ndarray:
         raise ValueError(f"surveys.{what}: {int(bad.sum()):,} answers are not whole scores 0-10 (e.g. {arr[first]:g} "
                          f"at position {first}); load the client with cjkit.load_client, which rejects or counts them")
     return arr
+
+
+def require_scores(surveys: pd.DataFrame, column: str = "nps") -> int:
+    """The number of answers with a score in ``column``; a clear error when there is none.
+
+    >>> require_scores(pd.DataFrame({"nps": [9, None]}))
+    1
+    >>> require_scores(pd.DataFrame({"nps": [None, None]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: surveys.nps: none of the 2 answers has a score (all blank, or read as missing at load); ...
+    """
+    if column not in surveys.columns:
+        raise ValueError(f"surveys: no column {column!r} (columns: {', '.join(map(str, surveys.columns))})")
+    scored = int(surveys[column].notna().sum())
+    if not scored:
+        raise ValueError(f"surveys.{column}: none of the {len(surveys):,} answers has a score (all blank, or read "
+                         "as missing at load); the scores, intervals and lists need scored answers")
+    return scored
 
 
 def nps_category(scores: Any, *, promoter_min: int = PROMOTER_MIN, passive_min: int = PASSIVE_MIN) -> pd.Series:
