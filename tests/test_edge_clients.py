@@ -20,10 +20,12 @@ def _client(folder: Path, table: str, text: str, extra: str = "") -> Path:
 
 
 @pytest.mark.notebook
-def test_one_order_and_unscored_answers(tmp_path):
+def test_one_order_unscored_answers_and_only_returns(tmp_path):
     one = _client(tmp_path / "one_order", "orders", "customer_id,order_id,ordered_at,amount\nc1,o1,2024-01-05,12\n")
     blank = _client(tmp_path / "no_scores", "surveys", "customer_id,answered_at,nps\nc1,2024-01-01,\nc2,2024-01-02,\n")
-    suite = run_suite([one, blank], notebooks_glob=str(REPO / "notebooks" / "0[678]_*.ipynb"),
+    returns = _client(tmp_path / "returns_only", "orders",
+                      "customer_id,order_id,ordered_at,amount\nc1,o1,2024-01-05,-12\nc2,o2,2024-02-05,-3\n")
+    suite = run_suite([one, blank, returns], notebooks_glob=str(REPO / "notebooks" / "0[678]_*.ipynb"),
                       out_dir=tmp_path / "out", jobs=2, progress=False)
     status = {(r.client, r.notebook): (r.status, r.error) for r in suite.results}
     # one order of one customer: RFM and CLV finish; the CLV page says why there is no fit and no holdout
@@ -38,3 +40,8 @@ def test_one_order_and_unscored_answers(tmp_path):
     assert status[("no_scores", "08_nps_and_advocacy")] == (
         "failed", "ValueError: surveys.nps: none of the 2 answers has a score (all blank, or read as missing at "
                   "load); the scores, intervals and lists need scored answers")
+    # only returns: both customer notebooks stop at once, saying there is no purchase
+    assert status[("returns_only", "06_rfm_segmentation")] == (
+        "failed", "ValueError: orders table: none of its 2 rows is a purchase; RFM needs purchases")
+    assert status[("returns_only", "07_customer_lifetime_value")] == (
+        "failed", "ValueError: orders table: none of its 2 rows is a purchase (returns: 2); the summary needs purchases")
