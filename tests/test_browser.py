@@ -114,3 +114,32 @@ def test_index_links_resolve_and_figures_are_images(browser, reports):
     [(complete, width, height)] = seen["Orders summary"]
     assert complete and width > 100 and height > 100
     assert seen["Events count"] == []
+
+
+def test_every_kit_page_fits_the_window_and_shows_its_figures(browser, tmp_path):
+    """The kit's own notebooks on the tiny client, as a report reader opens them at 1280 px:
+    every figure is a loaded image (as many as the notebook drew), no table runs past the
+    window, and the page never scrolls sideways. A wide table (notebook 07 once showed all
+    17 columns of its export) fails here."""
+    import json
+
+    from cjkit.pipeline.notebook import NOTEBOOKS_DIR
+    from cjkit.pipeline.run import run_suite
+
+    suite = run_suite(["tiny"], notebooks_glob=str(NOTEBOOKS_DIR / "[0-9][0-9]_*.ipynb"), out_dir=tmp_path,
+                      jobs=2, progress=False)
+    assert suite.ok, [(r.notebook, r.error) for r in suite.results if r.status != "ok"]
+    browser.set_window_size(1280, 900)
+    width = browser.execute_script("return window.innerWidth")
+    for res in suite.results:
+        nb = json.loads(res.ipynb.read_text())
+        drawn = sum(1 for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+        browser.get(res.html.as_uri())
+        page = browser.execute_script("""
+            const imgs = [...document.images];
+            return {images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+                    scroll: document.documentElement.scrollWidth,
+                    wide: [...document.querySelectorAll('table')].map(t => Math.round(t.getBoundingClientRect().right))
+                          .filter(right => right > window.innerWidth)};""")
+        assert page["images"] == page["loaded"] == drawn, (res.notebook, page, drawn)
+        assert page["wide"] == [] and page["scroll"] <= width, (res.notebook, page)
