@@ -128,6 +128,26 @@ def _thousands():
     return FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 
 
+def _grid(matrix, *, ax, annot=True, fmt: str = ".0%", cmap: str = "Blues", vmin: float = 0, vmax=None,
+          xlabel: str, ylabel: str, title: str | None = None):
+    """The kit's annotated heatmap: small cell labels, white gaps, no colour bar, no grid lines.
+
+    ``annot`` is True (values written with ``fmt``) or an array of texts; labels of the y
+    ticks stay horizontal. Returns ``ax``.
+    """
+    import seaborn as sns
+
+    sns.heatmap(matrix, annot=annot, fmt=fmt if annot is True else "", cmap=cmap, vmin=vmin, vmax=vmax, cbar=False,
+                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
+    ax.grid(False)  # blank cells stay blank
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="y", rotation=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # --- KPIs (03_stage_kpis) ---------------------------------------------------------------------
 
 
@@ -259,7 +279,6 @@ def transition_heatmap(transitions, *, title: str | None = None, ax=None):
     """
     import matplotlib.pyplot as plt
     import numpy as np
-    import seaborn as sns
 
     order = list(dict.fromkeys(transitions["from_stage"].astype(str)))
     rates = (transitions.assign(from_stage=transitions["from_stage"].astype(str),
@@ -274,14 +293,10 @@ def transition_heatmap(transitions, *, title: str | None = None, ax=None):
     text = np.where(shown, np.vectorize(lambda v: f"{v:.0%}")(np.nan_to_num(values)), "")
     if ax is None:
         _, ax = plt.subplots(figsize=(8.0, max(3.5, 0.5 * len(order) + 1.5)))
-    sns.heatmap(rates.astype(float), annot=text, fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
-                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
+    _grid(rates.astype(float), annot=text, vmax=1, xlabel="furthest stage at the end of period B",
+          ylabel="at the end of period A (customers)", title=title, ax=ax)
     ax.set_yticks(np.arange(len(order)) + 0.5, [f"{s} ({int(sizes.get(s, 0)):,})" for s in order], rotation=0)
     ax.tick_params(axis="x", rotation=30)
-    ax.set_xlabel("furthest stage at the end of period B")
-    ax.set_ylabel("at the end of period A (customers)")
-    if title:
-        ax.set_title(title)
     return ax
 
 
@@ -308,7 +323,6 @@ def cohort_heatmap(retention, *, title: str | None = None, ax=None):
     """
     import matplotlib.pyplot as plt
     import numpy as np
-    import seaborn as sns
 
     from cjkit.retention import retention_matrix
 
@@ -317,15 +331,8 @@ def cohort_heatmap(retention, *, title: str | None = None, ax=None):
     top = float(np.nanmax(later)) if later.size and np.isfinite(later).any() else 1.0
     if ax is None:
         _, ax = plt.subplots(figsize=(8.0, max(3.0, 0.32 * len(matrix) + 1.2)))
-    sns.heatmap(matrix, annot=True, fmt=".0%", cmap="Blues", vmin=0, vmax=max(top, 0.01), cbar=False,
-                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
-    ax.grid(False)  # blank cells stay blank
-    ax.set_xlabel("months since the first purchase")
-    ax.set_ylabel("cohort (month of the first purchase)")
-    ax.tick_params(axis="y", rotation=0)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _grid(matrix, vmax=max(top, 0.01), xlabel="months since the first purchase",
+                 ylabel="cohort (month of the first purchase)", title=title, ax=ax)
 
 
 def survival_plot(curve, *, loss_window_days: float | None = None, by: str | None = None,

@@ -5,6 +5,8 @@ notebooks call ``cjkit.plots.<name>``. The style comes from :func:`cjkit.plots.s
 """
 from __future__ import annotations
 
+from cjkit.plots import _grid
+
 __all__: list[str] = ["holdout_purchases", "clv_distribution", "alive_heatmap"]
 
 
@@ -119,7 +121,6 @@ def alive_heatmap(values, *, units_per_month: float = 30.0, max_frequency: int =
     import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
-    import seaborn as sns
 
     repeat = values[values["frequency"] > 0]
     rows = np.minimum(repeat["frequency"].to_numpy(), max_frequency).astype(int)
@@ -131,12 +132,5 @@ def alive_heatmap(values, *, units_per_month: float = 30.0, max_frequency: int =
     matrix.columns = [f"{j}+" if j == max_months else str(j) for j in matrix.columns]
     if ax is None:
         _, ax = plt.subplots(figsize=(8.0, max(3.0, 0.4 * len(matrix) + 1.2)))
-    sns.heatmap(matrix.astype(float), annot=True, fmt=".0%", cmap="RdYlGn", vmin=0, vmax=1, cbar=False,
-                annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white", ax=ax)
-    ax.grid(False)
-    ax.set_xlabel("whole months since the last purchase")
-    ax.set_ylabel("repeat purchases")
-    ax.tick_params(axis="y", rotation=0)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _grid(matrix.astype(float), cmap="RdYlGn", vmax=1, xlabel="whole months since the last purchase",
+                 ylabel="repeat purchases", title=title, ax=ax)

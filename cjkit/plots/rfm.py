@@ -5,6 +5,8 @@ notebooks call ``cjkit.plots.<name>``. The style comes from :func:`cjkit.plots.s
 """
 from __future__ import annotations
 
+from cjkit.plots import _grid
+
 __all__ = ["rf_heatmap", "segment_bars", "segment_transition_heatmap"]
 
 
@@ -26,7 +28,6 @@ def rf_heatmap(grid, *, title: str | None = None, money: bool = False, ax=None):
     """
     import matplotlib.pyplot as plt
     import numpy as np
-    import seaborn as sns
 
     values = grid.to_numpy(dtype=float)
     total = values.sum()
@@ -34,13 +35,8 @@ def rf_heatmap(grid, *, title: str | None = None, money: bool = False, ax=None):
                     "")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.5))
-    sns.heatmap(grid.astype(float), annot=text, fmt="", cmap="Blues", vmin=0, cbar=False, annot_kws={"fontsize": 8},
-                linewidths=0.5, linecolor="white", ax=ax)
-    ax.set_xlabel("F score (5 = most orders)")
-    ax.set_ylabel("R score (5 = most recent)")
-    ax.tick_params(axis="y", rotation=0)
-    ax.set_title(title or ("revenue" if money else "customers") + " by R and F score")
-    return ax
+    return _grid(grid.astype(float), annot=text, xlabel="F score (5 = most orders)", ylabel="R score (5 = most recent)",
+                 title=title or ("revenue" if money else "customers") + " by R and F score", ax=ax)
 
 
 def segment_bars(profile, *, title: str | None = None, ax=None):
@@ -101,7 +97,6 @@ def segment_transition_heatmap(table, *, title: str | None = None, ax=None):
     """
     import matplotlib.pyplot as plt
     import numpy as np
-    import seaborn as sns
 
     counts = table.to_numpy(dtype=float)
     sizes = counts.sum(axis=1)
@@ -112,11 +107,8 @@ def segment_transition_heatmap(table, *, title: str | None = None, ax=None):
         _, ax = plt.subplots(figsize=(8.5, max(3.5, 0.45 * len(table) + 1.5)))
     frame = table.astype(float).copy()
     frame.iloc[:, :] = np.nan_to_num(shares)
-    sns.heatmap(frame, annot=text, fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False, annot_kws={"fontsize": 8},
-                linewidths=0.5, linecolor="white", ax=ax)
+    _grid(frame, annot=text, vmax=1, xlabel=table.columns.name or "segment at the second day",
+          ylabel=table.index.name or "segment at the first day", title=title or "Movement between segments", ax=ax)
     ax.set_yticks(np.arange(len(table)) + 0.5, [f"{s} ({int(n):,})" for s, n in zip(table.index, sizes)], rotation=0)
     ax.tick_params(axis="x", rotation=30)
-    ax.set_xlabel(table.columns.name or "segment at the second day")
-    ax.set_ylabel(table.index.name or "segment at the first day")
-    ax.set_title(title or "Movement between segments")
     return ax
