@@ -150,7 +150,8 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS, caption: str | 
     css = _CSS.format(t=f"#{tid}")
     styler = (text.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
               .set_uuid(f"cjkit{digest}").set_table_attributes('class="cjkit-table"'))
-    rules = [{"selector": f"td.col{i}", "props": "text-align: right; font-variant-numeric: tabular-nums"}
+    # numbers break only at spaces (an interval may wrap; 122.16 never splits into 122.1 / 6)
+    rules = [{"selector": f"td.col{i}", "props": "text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal"}
              for i, c in enumerate(text.columns) if c in numeric]
     rules += [{"selector": f"th.col{i}", "props": "text-align: right"} for i, c in enumerate(text.columns)
               if c in numeric]

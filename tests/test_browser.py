@@ -120,10 +120,12 @@ def test_every_kit_page_fits_the_window_and_shows_its_figures(browser, tmp_path)
     """The kit's own notebooks on the tiny client, as a report reader opens them at 1280 px:
     every figure is a loaded image (as many as the notebook drew), no table runs past the
     window, and the page never scrolls sideways. A wide table (notebook 07 once showed all
-    17 columns of its export) fails here."""
+    17 columns of its export) fails here. Then the teaching pages at 1100 px: no number is
+    broken over two lines."""
     import json
 
     from cjkit.pipeline.notebook import NOTEBOOKS_DIR
+    from cjkit.pipeline.render import write_html
     from cjkit.pipeline.run import run_suite
 
     suite = run_suite(["tiny"], notebooks_glob=str(NOTEBOOKS_DIR / "[0-9][0-9]_*.ipynb"), out_dir=tmp_path,
@@ -143,3 +145,16 @@ def test_every_kit_page_fits_the_window_and_shows_its_figures(browser, tmp_path)
                           .filter(right => right > window.innerWidth)};""")
         assert page["images"] == page["loaded"] == drawn, (res.notebook, page, drawn)
         assert page["wide"] == [] and page["scroll"] <= width, (res.notebook, page)
+    # the teaching page (code shown, a narrower column) in a narrower window: no number is split
+    # over two lines (numbers once broke anywhere: 122.16 became 122.1 / 6)
+    browser.set_window_size(1100, 900)
+    for res in suite.results:
+        page = write_html(res.ipynb, tmp_path / f"{res.notebook}.teaching.html", mode="teaching")
+        browser.get(page.as_uri())
+        split = browser.execute_script("""
+            return [...document.querySelectorAll('td')]
+              .filter(td => /^-?[0-9][0-9.,]*%?$/.test(td.textContent.trim()))
+              .filter(td => { const r = document.createRange(); r.selectNodeContents(td);
+                              return r.getClientRects().length > 1; })
+              .map(td => td.textContent.trim());""")
+        assert split == [], (res.notebook, split[:5])
