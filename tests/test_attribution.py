@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cjkit.attribution import (MODELS, MarkovAttribution, attribution_table, channel_mix, encode_paths,
+from cjkit.attribution import (MODELS, MarkovAttribution, attribution_table, channel_mix, client_paths, encode_paths,
                                heuristic_models, journeys_from_events, markov_model, path_lengths, paths_from_events,
                                roi_table, shapley_model, shapley_values, time_to_conversion, top_paths,
                                transitions_by_step)
@@ -353,3 +353,36 @@ def test_markov_recovers_a_planted_chain_from_simulated_journeys():
     got = m.removal_effects_.set_index("channel")["removal_effect"].to_dict()
     assert got == pytest.approx(planted, abs=0.01)
     assert sorted(got, key=got.get) == sorted(planted, key=planted.get)
+
+
+def test_client_paths_from_events_or_from_the_export():
+    """A client with events builds its paths (unless told to read its export); one with only
+    an export reads it; the sentence says which, and what was left out."""
+
+    class Client:
+        def __init__(self, **tables):
+            self.tables = tables
+
+        def has(self, name):
+            return name in self.tables
+
+        def __getattr__(self, name):
+            return self.__dict__["tables"][name]
+
+    events = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+                           "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"], utc=True),
+                           "channel": ["search", "email", "email", "tv"], "event": ["visit", "open", "buy", "visit"],
+                           "revenue": [None, None, 30.0, None]})
+    export = pd.DataFrame({"path": ["tv > email"], "conversions": [2.0], "value": [50.0], "nulls": [1.0]})
+    paths, journeys, text = client_paths(Client(events=events, paths=export), conversion="buy", trailing="null")
+    assert paths[["path", "conversions", "value", "nulls"]].values.tolist() == [["search > email", 1, 30.0, 0],
+                                                                              ["tv", 0, 0.0, 1]]
+    assert len(journeys) == 2
+    assert text == ("built from 4 events: a path ends at each `buy` event; 0 events left out (outside the lookback "
+                    "window, after the last conversion, or conversions with no touch before them)")
+    paths, journeys, text = client_paths(Client(events=events, paths=export), source="paths")
+    assert paths["path"].tolist() == ["tv > email"] and journeys is None
+    assert text == "read from the client's paths table (1 distinct paths)"
+    assert client_paths(Client(paths=export), source="events")[1] is None  # no events: the export, whatever asked
+    with pytest.raises(ValueError, match='source must be "auto", "events" or "paths"'):
+        client_paths(Client(paths=export), source="both")

@@ -22,13 +22,14 @@ import pandas as pd
 from cjkit.attribution.analysis import channel_mix, path_lengths, time_to_conversion, top_paths, transitions_by_step
 from cjkit.attribution.heuristics import HEURISTICS, credit_table, heuristic_models, touch_weights
 from cjkit.attribution.markov import MarkovAttribution, markov_model
-from cjkit.attribution.paths import (SEP, EncodedPaths, aggregate_paths, check_paths, encode_paths,
-                                     journeys_from_events, paths_from_events)
+from cjkit.attribution.paths import (SEP, EncodedPaths, aggregate_paths, check_paths, client_paths,
+                                     encode_paths, journeys_from_events, paths_from_events)
 from cjkit.attribution.roi import roi_table, spend_by_channel
 from cjkit.attribution.shapley import MAX_SHAPLEY_CHANNELS, channel_sets, shapley_model, shapley_values
 
 __all__ = ["MODELS", "HEURISTICS", "SEP", "MAX_SHAPLEY_CHANNELS", "attribution_table", "EncodedPaths",
-           "MarkovAttribution", "aggregate_paths", "channel_mix", "channel_sets", "check_paths", "credit_table",
+           "MarkovAttribution", "aggregate_paths", "channel_mix", "channel_sets", "check_paths", "client_paths",
+           "credit_table",
            "encode_paths", "heuristic_models", "journeys_from_events", "markov_model", "path_lengths",
            "paths_from_events", "roi_table", "shapley_model", "shapley_values", "spend_by_channel",
            "time_to_conversion", "top_paths", "touch_weights", "transitions_by_step"]

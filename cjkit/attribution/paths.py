@@ -19,6 +19,7 @@ share, so a path string is split once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["SEP", "journeys_from_events", "aggregate_paths", "paths_from_events", "check_paths",
+__all__ = ["SEP", "journeys_from_events", "aggregate_paths", "paths_from_events", "check_paths", "client_paths",
            "EncodedPaths", "encode_paths"]
 
 #: the separator of channels in a path (the canonical ``paths.path``)
@@ -178,6 +179,36 @@ def paths_from_events(events: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
     out = aggregate_paths(journeys)
     out.attrs["left_out"] = journeys.attrs["left_out"]
     return out
+
+
+def client_paths(data: Any, *, source: str = "auto", conversion: str | Iterable[str] = "first_purchase",
+                 trailing: str = "drop", lookback_days: float | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """A client's paths: built from its events, or read from its ``paths`` export.
+
+    ``source`` is ``"events"``, ``"paths"`` or ``"auto"`` (events when the client has them).
+    ``data`` is a :class:`~cjkit.contract.load.ClientData` (``has``, ``events``, ``paths``).
+
+    Returns
+    -------
+    (paths, journeys, description)
+        The aggregated paths; the journeys they came from (None for an export, which has
+        no times); one sentence saying where the paths come from and what was left out.
+    """
+    if source not in ("auto", "events", "paths"):
+        raise ValueError(f'source must be "auto", "events" or "paths", not {source!r}')
+    if data.has("events") and not (source == "paths" and data.has("paths")):
+        journeys = journeys_from_events(data.events, conversion=conversion, trailing=trailing,
+                                        lookback_days=lookback_days)
+        names = [conversion] if isinstance(conversion, str) else list(conversion)
+        text = (f"built from {len(data.events):,} events: a path ends at each "
+                + " or ".join(f"`{n}`" for n in names) + " event"
+                + (f", touches within {lookback_days:g} days before it" if lookback_days else "")
+                + f"; {journeys.attrs['left_out']:,} events left out (outside the lookback window, "
+                "after the last conversion, or conversions with no touch before them)")
+        return aggregate_paths(journeys), journeys, text
+    paths = check_paths(data.paths)
+    return paths, None, f"read from the client's paths table ({len(paths):,} distinct paths)"
 
 
 def check_paths(paths: pd.DataFrame) -> pd.DataFrame:
