@@ -229,3 +229,20 @@ def test_old_excel_without_its_reader_is_worded(tmp_path: Path) -> None:
     (tmp_path / "o.xls").write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
     with pytest.raises(TableReadError, match="orders: cannot read o.xls .*save it as .xlsx"):
         read_table(table_cfg(tmp_path, "o.xls"))
+
+
+def test_last_day_is_the_latest_record_in_the_clients_time_zone(tmp_path: Path) -> None:
+    from cjkit.contract.load import load_client
+
+    (tmp_path / "orders.csv").write_text("customer_id,order_id,ordered_at,amount\n"
+                                         "c1,o1,2024-01-05T10:00:00Z,12\nc2,o2,2024-01-31T23:30:00Z,8\n")
+    (tmp_path / "events.csv").write_text("customer_id,timestamp,channel,event\nc1,2024-01-20T09:00:00Z,email,open\n")
+    (tmp_path / "client.yaml").write_text(
+        "name: late\ntimezone: Europe/Madrid\ncurrency: EUR\ntables:\n  orders: {path: orders.csv}\n"
+        "  events: {path: events.csv}\nstage_map:\n  - {event: open, stage: engagement}\n")
+    data = load_client(tmp_path / "client.yaml", cache=False)
+    assert data.last_day() == "2024-02-01"  # 23:30 UTC on 31 January is 00:30 on 1 February in Madrid
+    assert data.last_day(("events",)) == "2024-01-20"
+    assert data.last_day(("surveys",)) is None  # a table the client lacks has no last day
+    with pytest.raises(ValueError, match="unknown table 'order'"):
+        data.last_day(("order",))

@@ -99,6 +99,20 @@ class ClientData:
                              + f"; tables are {', '.join(TABLES)}")
         return table in self.tables
 
+    def last_day(self, tables: Iterable[str] = ("orders", "events")) -> str | None:
+        """The last day with data (``YYYY-MM-DD`` in the client's time zone) over those of
+        ``tables`` the client has: the default "as of" day of the customer notebooks, so
+        that RFM, CLV and churn measure on the same day. None when none of them has a row.
+        """
+        times = {"orders": "ordered_at", "events": "timestamp", "surveys": "answered_at", "customers": "signup_at",
+                 "spend": "date"}
+        latest = [self.tables[t][times[t]].max() for t in tables
+                  if self.has(t) and times.get(t) in self.tables[t].columns]
+        latest = [t for t in latest if not pd.isna(t)]
+        if not latest:
+            return None
+        return str(max(latest).tz_convert(self.config.timezone).date())
+
     def require(self, *tables: str) -> None:
         """Raise :class:`TableUnavailable` unless the client has all ``tables``.
 
