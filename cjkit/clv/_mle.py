@@ -122,33 +122,46 @@ def maximise(loglik: Callable[[np.ndarray], float], start: Sequence[float], name
                      ll, converged, problems, iterations)
 
 
-def parameter_table(params: pd.Series, se: pd.Series, units: dict[str, str], *, level: float = 0.95) -> pd.DataFrame:
-    """Parameters with standard errors and normal intervals (one row per parameter)."""
+def log_interval(value, se, level: float = 0.95):
+    """The interval ``value * exp(+-z * se / value)``: normal on the log scale the models are fitted on.
+
+    A parameter that must be positive keeps a positive interval (a normal interval on the
+    natural scale, ``value +- z * se``, crosses zero when the error is large).
+
+    >>> [round(float(v), 3) for v in log_interval(0.257, 0.152)]  # 0.257 x/ exp(1.96 x 0.152 / 0.257); not -0.041 to 0.555
+    [0.081, 0.819]
+    """
     z = norm.ppf(0.5 + level / 2)
+    spread = np.exp(z * np.asarray(se, dtype="float64") / np.asarray(value, dtype="float64"))
+    return value / spread, value * spread
+
+
+def parameter_table(params: pd.Series, se: pd.Series, units: dict[str, str], *, level: float = 0.95) -> pd.DataFrame:
+    """Parameters with standard errors and intervals (:func:`log_interval`), one row per parameter."""
+    low, high = log_interval(params.to_numpy(), se.to_numpy(), level)
     out = pd.DataFrame({"parameter": params.index, "estimate": params.to_numpy(), "se": se.to_numpy(),
-                        "ci_low": (params - z * se).to_numpy(), "ci_high": (params + z * se).to_numpy(),
-                        "unit": [units.get(n, "") for n in params.index]})
+                        "ci_low": low, "ci_high": high, "unit": [units.get(n, "") for n in params.index]})
     out.attrs["caption"] = f"Maximum likelihood estimates, standard errors from the observed information, " \
-                           f"{level:.0%} normal intervals"
+                           f"{level:.0%} intervals normal on the log scale"
     return out
 
 
 def parameter_estimate(model: object, name: str, *, unit: str | None = None, level: float = 0.95) -> Estimate | None:
     """One fitted parameter as an :class:`~cjkit.estimate.Estimate` (None when not estimated).
 
-    The interval is the normal one from the standard error (none when the error is unknown);
-    ``n`` is the number of customers the fit used.
+    The interval is :func:`log_interval` of the standard error (none when the error is
+    unknown); ``n`` is the number of customers the fit used.
     """
     params, se = getattr(model, "params_", None), getattr(model, "se_", None)
     if params is None or not np.isfinite(params[name]):
         return None
     value, err = float(params[name]), float(se[name])
-    z = norm.ppf(0.5 + level / 2)
     n = getattr(model, "n_customers_", None) or getattr(model, "n_repeat_", None)
     if not np.isfinite(err):
         return Estimate(value, n=n, level=level, method="", unit=unit)
-    return Estimate(value, n=n, ci_low=value - z * err, ci_high=value + z * err, level=level,
-                    method="maximum likelihood, normal", unit=unit)
+    low, high = log_interval(value, err, level)
+    return Estimate(value, n=n, ci_low=float(low), ci_high=float(high), level=level,
+                    method="maximum likelihood, normal on the log scale", unit=unit)
 
 
 def warn_all(model: str, problems: Sequence[str]) -> None:
