@@ -94,7 +94,7 @@ def test_records_are_the_fits_on_tiny(runs, tiny_fit):
     values = customer_value(s, bg, gg, horizon_months=12, monthly_discount=0.01)
     assert rec["clv_total"]["value"] == pytest.approx(values["clv"].sum(), rel=1e-6)
     assert rec["clv_total"]["unit"] == "EUR" and rec["clv_total"]["headline"]
-    assert rec["customers"]["value"] == len(s) == 197
+    assert rec["customers"]["value"] == len(s) == 198
     assert rec["repeat_buyers"]["value"] == int((s["frequency"] > 0).sum())
 
 
@@ -113,27 +113,30 @@ def test_customer_scores_export_on_tiny(runs, tiny_fit):
     assert scores["probability_alive"].sum() == pytest.approx(rec["customers_alive"]["value"], rel=1e-9)
     assert scores["expected_purchases"].sum() == pytest.approx(rec["expected_purchases_total"]["value"], rel=1e-9)
     # one customer through the kit in this process: summary, RFM and model columns agree
-    row = scores.set_index("customer_id").loc["C00003"]
-    assert row[["frequency", "recency", "T", "monetary_value"]].tolist() == s.loc["C00003"].tolist()
-    rfm = customer_scores(data.orders, as_of=day, timezone=data.config.timezone).loc["C00003"]
+    cid = s.index[s["frequency"] > 0][0]  # the first repeat buyer
+    row = scores.set_index("customer_id").loc[cid]
+    assert row[["frequency", "recency", "T", "monetary_value"]].tolist() == s.loc[cid].tolist()
+    rfm = customer_scores(data.orders, as_of=day, timezone=data.config.timezone).loc[cid]
     assert (row["r_score"], row["f_score"], row["m_score"], row["segment"]) == \
         (rfm["r_score"], rfm["f_score"], rfm["m_score"], rfm["segment"])
-    one = s.loc[["C00003"]]
+    one = s.loc[[cid]]
     assert row["probability_alive"] == pytest.approx(bg.probability_alive(one)[0], rel=1e-9)
     assert row["clv"] == pytest.approx(customer_value(one, bg, gg)["clv"].iloc[0], rel=1e-9)
     # every buyer has a segment and a CLV; a one-time buyer is alive with a positive CLV
     assert scores["segment"].notna().all() and (scores["clv"] > 0).all()
     once = scores[scores["frequency"] == 0]
-    assert (once["probability_alive"] == 1.0).all() and len(once) == 82
+    assert (once["probability_alive"] == 1.0).all() and len(once) == int((s["frequency"] == 0).sum()) == 82
 
 
 @pytest.mark.notebook
 def test_weekly_summary_gives_alpha_in_weeks_and_the_same_clv(runs):
     days, weeks = _records(runs / "out" / "tiny"), _records(runs / "weeks")
     assert weeks["time_unit"]["value"] == "weeks" and weeks["bgnbd_alpha"]["unit"] == "weeks"
-    # alpha in weeks is near alpha in days / 7, not near alpha in days (weekly periods merge the
-    # orders of one week, so the fit moves a little: 19.5 against 17.1 on tiny)
-    assert weeks["bgnbd_alpha"]["value"] == pytest.approx(days["bgnbd_alpha"]["value"] / 7, rel=0.25)
+    # alpha in weeks is near alpha in days / 7, 7 times below alpha in days. Weekly periods merge
+    # the orders of one week, which pushes alpha up (27% on demo, where that is 5 SE; on tiny's
+    # 198 buyers 18.9 weeks against 93.5 days / 7 = 13.4, +41%), so the band is a factor 1.6
+    ratio = weeks["bgnbd_alpha"]["value"] / (days["bgnbd_alpha"]["value"] / 7)
+    assert 1 / 1.6 < ratio < 1.6
     # the 12-month value does not become a 12 x 30-week one
     assert weeks["clv_total"]["value"] == pytest.approx(days["clv_total"]["value"], rel=0.05)
 

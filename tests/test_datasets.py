@@ -17,8 +17,8 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln
 
 from cjkit.datasets import (
-    CHANNELS, EVENTS, PRESETS, PURCHASE_EVENTS, STAGE_OF_EVENT, channel_contributions,
-    client_yaml, demo_client_path, generate, load_ground_truth, noisy_or, read_demo, write_demo,
+    CHANNELS, EVENTS, PRESETS, PURCHASE_EVENTS, STAGE_OF_EVENT, absorption, channel_contributions,
+    client_yaml, demo_client_path, generate, load_ground_truth, read_demo, write_demo,
 )
 from cjkit.datasets import spec
 from cjkit.datasets.readme import refresh_readme
@@ -137,75 +137,143 @@ def _brute_force_shapley(players, value):
     return {p: v / len(orders) for p, v in totals.items()}
 
 
-def test_exact_contributions_on_a_hand_made_three_path_example():
-    w = {"email": 0.5, "display": 0.2, "tv": 0.1}
-    b = 0.1
-    paths = [["email", "display", "email"], ["display", "tv"], []]
-    # by hand: f(email,display) = 1 - .9*.5*.8 = .64, f(email) = .55, f(display) = .28;
-    # path 1: email = (.55-.1)/2 + (.64-.28)/2 = .405, display = (.28-.1)/2 + (.64-.55)/2 = .135
-    # path 2: f(display,tv) = 1 - .9*.8*.9 = .352, f(tv) = .19;
-    #         display = (.28-.1)/2 + (.352-.19)/2 = .171, tv = (.19-.1)/2 + (.352-.28)/2 = .081
-    out = channel_contributions(paths, weights=w, baseline=b)
-    assert out.loc["email", "shapley"] == pytest.approx(0.405)
-    assert out.loc["display", "shapley"] == pytest.approx(0.135 + 0.171)
-    assert out.loc["tv", "shapley"] == pytest.approx(0.081)
-    # removal: path 1 email .64-.28, display .64-.55; path 2 display .352-.19, tv .352-.28
-    assert out.loc["email", "removal_effect"] == pytest.approx(0.36)
-    assert out.loc["display", "removal_effect"] == pytest.approx(0.09 + 0.162)
-    assert out.loc["tv", "removal_effect"] == pytest.approx(0.072)
-    assert out.attrs["expected_conversions"] == pytest.approx(0.64 + 0.352 + 0.1)
-    assert out["shapley"].sum() == pytest.approx(0.64 + 0.352 + 0.1 - 3 * b)
-    for path in paths:       # and the brute-force definition agrees path by path
-        players = sorted(set(path))
-        if players:
-            brute = _brute_force_shapley(players, lambda s: noisy_or(s, w, b))
-            exact = channel_contributions([path], weights=w, baseline=b)["shapley"]
-            assert brute == pytest.approx(exact[players].to_dict())
+#: A three-channel chain small enough to solve by hand (the rest of each row is a stop).
+HAND_CHAIN = {"a": {"b": 0.4, "c": 0.2, "conversion": 0.1}, "b": {"conversion": 0.5}, "c": {"b": 0.5}}
+HAND_START = {"a": 0.5, "b": 0.5}
+
+
+def test_exact_contributions_on_a_hand_solved_three_channel_chain():
+    # P(b) = .5, P(c) = .5 x .5 = .25, P(a) = .1 + .4 x .5 + .2 x .25 = .35; P = (.35 + .5) / 2
+    assert absorption(HAND_CHAIN, HAND_START)[0] == pytest.approx(0.425)
+    # without a: only walks starting at b convert (.25); without b: only a's direct .1 x .5;
+    # without c: a gives .1 + .2 = .3, so (.3 + .5) / 2 = .4
+    out = channel_contributions(HAND_CHAIN, HAND_START, n_paths=1000)
+    assert out["removal_effect"].to_dict() == pytest.approx(
+        {"a": 1 - 0.25 / 0.425, "b": 1 - 0.05 / 0.425, "c": 1 - 0.4 / 0.425})
+    assert out["removal_conversions"]["b"] == pytest.approx(425 - 50)
+    # walks by channel set (probability, rate): {b} (.5, .5), {a} (.2, .25), {a,b} (.2, .5),
+    # {a,b,c} (.05, .5), {a,c} (.05, 0). Worth: none = lowest one-channel rate .25; {c} and
+    # {b,c} cannot happen and take their best subset (.25, .5).
+    worth = {(): 0.25, ("a",): 0.25, ("b",): 0.5, ("c",): 0.25, ("a", "b"): 0.5, ("a", "c"): 0.0,
+             ("b", "c"): 0.5, ("a", "b", "c"): 0.5}
+    assert out.attrs["shapley_baseline"] == pytest.approx(0.25)
+    game = lambda s: worth[tuple(sorted(set(s)))]  # noqa: E731
+    raw = dict.fromkeys("abc", 0.0)
+    for players, p in ((("b",), 0.5), (("a",), 0.2), (("a", "b"), 0.2), (("a", "b", "c"), 0.05),
+                       (("a", "c"), 0.05)):
+        for k, v in _brute_force_shapley(list(players), game).items():
+            raw[k] += p * v
+    # by hand: a = c = .05 x (-.125) + .05 x (-1/24), b = .5 x .25 + .2 x .25 + .05 / 3
+    assert raw["b"] == pytest.approx(0.125 + 0.05 + 0.05 / 3)
+    assert raw["a"] == pytest.approx(raw["c"]) == pytest.approx(-0.05 / 8 - 0.05 / 24)
+    total = sum(raw.values())
+    assert out["shapley"].to_dict() == pytest.approx({k: 425 * v / total for k, v in raw.items()})
+    assert out["shapley"].sum() == pytest.approx(425)
+
+
+def test_chain_errors_name_the_bad_row():
+    with pytest.raises(ValueError, match="'a' add up to 1.1, not 1"):
+        channel_contributions({"a": {"a": 0.6, "conversion": 0.5}}, {"a": 1.0})
+    with pytest.raises(KeyError, match="'x' is neither a channel"):
+        channel_contributions({"a": {"x": 0.5}}, {"a": 1.0})
+    with pytest.raises(ValueError, match="start shares add up to 0.9"):
+        channel_contributions({"a": {"conversion": 0.5}}, {"a": 0.9})
 
 
 def test_stored_contributions_add_up(both):
     a = both.truth["attribution"]
-    assert sum(a["shapley"].values()) + a["baseline_conversions"] == pytest.approx(
-        a["expected_conversions"], abs=1e-3)
-    assert a["baseline_conversions"] == pytest.approx(a["paths"] * a["baseline"])
+    assert a["conversion_probability"] == pytest.approx(absorption(a["transitions"], a["start"])[0], abs=1e-6)
+    assert a["expected_conversions"] == pytest.approx(a["paths"] * a["conversion_probability"],
+                                                      abs=a["paths"] * 1e-6)  # probability rounded to 6 digits
+    assert sum(a["shapley"].values()) == pytest.approx(a["expected_conversions"], abs=1e-3)
     assert sum(a["shapley_share"].values()) == pytest.approx(1.0, abs=1e-5)
     assert sum(a["removal_effect_share"].values()) == pytest.approx(1.0, abs=1e-5)
+    for c, rows in a["transitions"].items():
+        assert sum(rows.values()) == pytest.approx(1.0, abs=1e-6), c
+
+
+def _collapse(channels) -> str:
+    out: list[str] = []
+    for c in channels:
+        if not out or out[-1] != c:
+            out.append(c)
+    return " > ".join(out)
 
 
 def _paths_from_events(events: pd.DataFrame, customers: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each customer's channels before the first purchase, in time order, repeats merged."""
     first = events.loc[events["event"] == "first_purchase"].set_index("customer_id")["timestamp"]
     cut = events["customer_id"].map(first)
     before = events.loc[cut.isna() | (events["timestamp"] < cut)]
-    sets = before.groupby("customer_id")["channel"].agg(lambda s: frozenset(s))
-    sets = sets.reindex(customers["customer_id"], fill_value=frozenset())
+    before = before.sort_values(["customer_id", "timestamp"], kind="stable")
+    paths = before.groupby("customer_id")["channel"].agg(_collapse)
+    paths = paths.reindex(customers["customer_id"], fill_value="")
     converted = customers["customer_id"].isin(first.index).set_axis(customers["customer_id"])
-    return sets, converted
+    return paths, converted
 
 
-def test_stored_contributions_match_the_paths_in_the_events(both):
+def test_the_events_replay_every_planted_walk(both):
     a = both.truth["attribution"]
-    sets, converted = _paths_from_events(both.events, both.customers)
-    canonical = sets.map(lambda s: "|".join(c for c in CHANNELS if c in s))
+    paths, converted = _paths_from_events(both.events, both.customers)
     tc = both.truth_customers.set_index("customer_id")
-    assert (canonical == tc["channel_set"].reindex(canonical.index)).all()
+    walks = tc["path"].str.split(" > ").map(_collapse)
+    assert (paths == walks.reindex(paths.index)).all()
     assert (converted == tc["converted"].reindex(converted.index)).all()
-    out = channel_contributions(sets.tolist(), weights=a["weights"], baseline=a["baseline"])
-    for c in CHANNELS:
-        assert out.loc[c, "shapley"] == pytest.approx(a["shapley"][c], abs=1e-5)
-        assert out.loc[c, "removal_effect"] == pytest.approx(a["removal_effect"][c], abs=1e-5)
-    # observed conversions agree with the mechanism
-    f = np.array([noisy_or(s, a["weights"], a["baseline"]) for s in sets])
-    assert abs(converted.sum() - f.sum()) <= 4 * math.sqrt((f * (1 - f)).sum())
+    assert int(converted.sum()) == a["conversions"]
+    touched = {c: int(paths.str.split(" > ").map(lambda p, c=c: c in p).sum()) for c in CHANNELS}
+    assert touched == a["paths_touched"]
+    # conversions within binomial error of the chain's probability
+    p, n = a["conversion_probability"], a["paths"]
+    assert abs(a["conversions"] - n * p) <= 4 * math.sqrt(n * p * (1 - p))
 
 
-def test_channel_strengths_tell_the_planted_story(demo):
+def test_the_walks_follow_the_planted_transitions(demo):
+    """Counting moves in the walks recovers every planted probability within 4 standard errors."""
     a = demo.truth["attribution"]
-    w = a["weights"]
-    assert sorted(w, key=w.get, reverse=True)[:3] == ["referral", "store", "email"]
-    assert a["ranking_shapley"][0] == "email"
-    assert set(a["ranking_shapley"][-2:]) == {"display", "tv"}
-    rate = a["conversion_rate_when_touched"]
-    assert rate["referral"] > rate["email"] > rate["search"] > rate["display"]
+    tc = demo.truth_customers
+    moves: dict[str, dict[str, int]] = {c: {} for c in CHANNELS}
+    for walk, conv in zip(tc["path"].str.split(" > "), tc["converted"]):
+        for here, nxt in zip(walk, [*walk[1:], "conversion" if conv else "null"]):
+            moves[here][nxt] = moves[here].get(nxt, 0) + 1
+    starts = tc["path"].str.split(" > ").str[0].value_counts(normalize=True)
+    n = len(tc)
+    for c, share in a["start"].items():
+        assert abs(starts.get(c, 0.0) - share) <= 4 * math.sqrt(share * (1 - share) / n), c
+    for c, row in a["transitions"].items():
+        out = sum(moves[c].values())
+        for nxt in [*CHANNELS, "conversion", "null"]:
+            p = row.get(nxt, 0.0)
+            seen = moves[c].get(nxt, 0) / out
+            if p == 0:
+                assert seen == 0, (c, nxt)
+            else:
+                assert abs(seen - p) <= 4 * math.sqrt(p * (1 - p) / out), (c, nxt, seen, p)
+
+
+def test_channel_contributions_tell_the_planted_story(demo):
+    a = demo.truth["attribution"]
+    per_touch = {c: row.get("conversion", 0.0) for c, row in a["transitions"].items()}
+    assert sorted(per_touch, key=per_touch.get, reverse=True)[:3] == ["referral", "store", "email"]
+    assert min(per_touch, key=per_touch.get) == "tv"          # TV never converts on its own
+    story = ["search", "email", "referral", "store", "direct", "social", "tv", "display"]
+    assert a["ranking_removal_effect"] == a["ranking_shapley"] == story
+    # nothing leads to TV, and TV always leads to the site
+    assert all("tv" not in row for row in a["transitions"].values())
+    assert a["transitions"]["tv"]["null"] == 0
+    # neighbours in the ranking are far enough apart to be told apart on 20,000 paths
+    re = [a["removal_effect"][c] for c in story]
+    assert min(x / y for x, y in zip(re, re[1:])) > 1.1
+    sh = [a["shapley_share"][c] for c in story]
+    assert min(x - y for x, y in zip(sh, sh[1:])) > 0.009
+
+
+def test_email_touches_come_after_the_signup_except_partner_mails(both):
+    ev = both.events
+    signup = ev.loc[ev["event"] == "signup"].set_index("customer_id")["timestamp"]
+    mail = ev.loc[(ev["channel"] == "email") & (ev["timestamp"] < ev["customer_id"].map(signup))]
+    assert set(mail["campaign"]) <= {"music_school_partners"}
+    src = both.customers.set_index("customer_id")["source_channel"]
+    assert (mail["customer_id"].map(src) == "email").all()
 
 
 def test_segments_differ_in_the_planted_direction(demo):

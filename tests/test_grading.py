@@ -112,14 +112,14 @@ def test_partial_credit_and_a_failing_cell_costs_only_its_question(graded):
         pytest.approx([2, 2 * 2 / 3, 0, 0], abs=1e-4)
     why = {o.question: o.message for o in results["partial"].outcomes}
     assert why["q2"].startswith("partly: 2 of 3 rows right (rows missing or different, e.g. customer_id=")
-    assert why["q3"] == "not yet: your answer is not the expected one (expected 'direct', got 'nowhere')"
+    assert why["q3"] == "not yet: your answer is not the expected one (expected 'search', got 'nowhere')"
     assert why["q4"] == "no answer recorded: its cell raised ZeroDivisionError: division by zero"
 
 
 @pytest.mark.notebook
 def test_answers_hard_coded_from_the_demo_fail_on_the_hidden_client(graded):
     _, book, _ = graded
-    # the counts and the top customers differ on tiny; the busiest channel (direct) and
+    # the counts and the top customers differ on tiny; the busiest channel (search) and
     # "more than 3% returns" (True) happen to be the same on both clients
     assert book.loc["hardcoded", ["01_mini:q1", "01_mini:q2", "01_mini:q3", "01_mini:q4"]].tolist() == [0, 0, 1, 1]
 

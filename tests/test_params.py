@@ -205,7 +205,7 @@ def test_default_client_of_the_parameters_cell_runs_on_tiny(tmp_path, tiny_clien
     # expected values from the file itself and the generator's planted counts, not from the loader
     orders = pd.read_csv(tiny_client.parent / "orders.csv")
     planted = json.loads((tiny_client.parent / "ground_truth.json").read_text())["counts"]
-    assert values["n_orders"] == len(orders) == planted["order_rows"] == 564
+    assert values["n_orders"] == len(orders) == planted["order_rows"] == 540
     assert values["revenue"] == pytest.approx(float(orders["amount"].sum()))
 
 

@@ -218,7 +218,10 @@ def test_figures_draw_the_numbers(demo):
     assert np.array([p.get_x() for p in ax.patches[2 * k:]]) == pytest.approx(
         (table["detractor_share"] + table["passive_share"]).to_numpy())
     store = table.index[table["group"] == "store"][0]
-    assert ax.texts[store].get_text() == "NPS +50 (n = 844)"
+    row = table.loc[store]
+    assert ax.texts[store].get_text() == f"NPS {row['nps']:+.0f} (n = {int(row['answers'])})"
+    assert int(row["answers"]) == len(demo.surveys.dropna(subset=["nps"]).merge(
+        demo.customers.loc[demo.customers["source_channel"] == "store", ["customer_id"]]))
     trend = voice.nps_over_time(demo.surveys, timezone="Europe/Madrid")
     ax = nps_trend(trend)
     assert ax.lines[0].get_ydata() == pytest.approx(trend["nps"].to_numpy())

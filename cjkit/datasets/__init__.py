@@ -4,8 +4,8 @@ The kit's demo client is an online guitar and music shop with a store in Madrid.
 vectorised generator (:func:`generate`) writes the five canonical tables (customers,
 events, orders, surveys, spend) together with the truth that later analyses must recover:
 
-* each channel's exact contribution to first purchases (noisy-OR mechanism: exact Shapley
-  values and removal effects);
+* each channel's exact contribution to first purchases (paths are walks on a planted
+  absorbing Markov chain: exact removal effects and Shapley values);
 * single-population BG/NBD purchasing and Gamma-Gamma order values, with latent RFM
   segments and holdout-window transactions per customer (CDNOW-style validation);
 * an NPS gap between store-acquired and display-acquired customers;
@@ -32,7 +32,7 @@ from .files import (DATASETS_DIR, client_yaml, demo_client_path, load_ground_tru
                     write_demo)
 from .generator import TABLES, DemoData, generate
 from .spec import CHANNELS, EVENTS, GENERATOR_VERSION, PURCHASE_EVENTS, STAGE_OF_EVENT
-from .truth import channel_contributions, noisy_or
+from .truth import absorption, channel_contributions
 
 #: The two bundled builds: ``generate(**PRESETS[name], name=name)`` reproduces them.
 PRESETS: dict[str, dict[str, int]] = {
@@ -46,6 +46,6 @@ generate_demo = generate
 __all__ = [
     "CHANNELS", "DATASETS_DIR", "DemoData", "EVENTS", "GENERATOR_VERSION", "PRESETS",
     "PURCHASE_EVENTS", "STAGE_OF_EVENT", "TABLES", "channel_contributions", "client_yaml",
-    "demo_client_path", "generate", "generate_demo", "load_ground_truth", "noisy_or",
+    "absorption", "demo_client_path", "generate", "generate_demo", "load_ground_truth",
     "read_demo", "write_demo",
 ]

@@ -35,7 +35,7 @@ _CSV_READ = {
     "spend": dict(dtype={"channel": "str", "campaign": "str", "spend": "float64",
                          "impressions": "Int64", "clicks": "Int64"}, parse_dates=["date"]),
     "truth_customers": dict(dtype={"customer_id": "str", "latent_segment": "str",
-                                   "channel_set": "str", "converted": "bool",
+                                   "path": "str", "converted": "bool",
                                    "alive_at_end": "boolean", "holdout_transactions": "int64"},
                             parse_dates=["dropout_at"], keep_default_na=False,
                             na_values={"lambda_per_day": [""], "dropout_p": [""],

@@ -204,8 +204,9 @@ def _truth_customers(jr, lat, od, order_ts, ids, cal: Calendar) -> pd.DataFrame:
     n = len(ids)
     buyer = jr.converted
     seg = np.where(buyer, np.asarray(spec.SEGMENTS, dtype=object)[lat.segment], "non_buyer")
-    names = np.asarray(spec.CHANNELS)
-    channel_set = np.array(["|".join(names[row]) for row in jr.channels], dtype=object)
+    names = np.asarray(spec.CHANNELS, dtype=object)
+    cut = np.flatnonzero(np.r_[True, jr.step_cust[1:] != jr.step_cust[:-1]])
+    path = np.array([" > ".join(p) for p in np.split(names[jr.step_ch], cut[1:])], dtype=object)
     hold = od.t >= cal.end_days
     h_n = np.bincount(od.cust[hold], minlength=n)
     h_s = np.round(np.bincount(od.cust[hold], weights=od.amount[hold], minlength=n), 2)
@@ -220,8 +221,7 @@ def _truth_customers(jr, lat, od, order_ts, ids, cal: Calendar) -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": pd.array(ids, dtype="str"),
         "latent_segment": pd.array(seg, dtype="str"),
-        "channel_set": pd.array(channel_set, dtype="str"),
-        "p_convert": np.round(jr.p_convert, 6),
+        "path": pd.array(path, dtype="str"),
         "converted": buyer,
         "lambda_per_day": np.where(buyer, np.round(lat.lam, 8), np.nan),
         "dropout_p": np.where(buyer, np.round(lat.p, 6), np.nan),

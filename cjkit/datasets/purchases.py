@@ -23,7 +23,7 @@ import pandas as pd
 from . import spec
 from ._eventlog import CH, EV, EventLog
 from ._sampling import MIN_GAP, Calendar, pick, session_offsets, trunc_exp
-from .journeys import SITE, Journeys
+from .journeys import Journeys
 
 
 @dataclass
@@ -159,7 +159,9 @@ def log_order_sessions(rng, cal: Calendar, log: EventLog, jr: Journeys, od: Orde
     cust, t, ch = od.cust[cal_mask], od.t[cal_mask], chan[cal_mask]
     first = od.is_first[cal_mask]
     amount = od.amount[cal_mask]
-    prev = np.where(first, jr.t_signup[cust], np.concatenate([[0.0], t[:-1]]))
+    # a first order's abandoned carts fall between the path's last touch (or the signup,
+    # when that came later) and the purchase, so they extend the last touch
+    prev = np.where(first, np.maximum(jr.t_last_touch, jr.t_signup)[cust], np.concatenate([[0.0], t[:-1]]))
     campaign = np.full(len(t), -1, dtype=np.int64)
     for c in ("search", "social", "display", "referral", "store"):
         sel = ch == CH[c]
@@ -192,9 +194,7 @@ def log_order_sessions(rng, cal: Calendar, log: EventLog, jr: Journeys, od: Orde
         rng.choice(len(names), size=len(idx), p=list(spec.REPEAT_ORDER_CHANNEL.values()))]
     a_ch[a_ch == CH["email"]] = ch[idx][a_ch == CH["email"]]
     a_first = first[idx]
-    pref = np.array([spec.FIRST_ORDER_CHANNEL_PREF.get(c, 0.0) for c in spec.CHANNELS])
-    site_set = jr.channels[a_cust[a_first]] & SITE
-    a_ch[a_first] = pick(rng, np.where(site_set, pref, 0.0))
+    a_ch[a_first] = ch[idx][a_first]   # the channel of the last touch: the walk stays as drawn
     a_camp = np.full(len(idx), -1, dtype=np.int64)
     for c in ("search", "social", "display", "referral"):
         sel = a_ch == CH[c]

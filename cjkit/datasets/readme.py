@@ -26,15 +26,16 @@ SECTIONS: dict[str, list[tuple[str, str, int]]] = {
         ("holdout_buyers", "customers with a holdout order"))],
     "attribution": [
         ("attribution.conversions", "customers who made a first purchase", 0),
-        ("attribution.expected_conversions", "sum over paths of P(convert given S)", 2),
-        ("attribution.baseline_conversions", "paths x baseline (credited to no channel)", 2),
-    ] + [(f"attribution.shapley.{c}", f"Shapley credit of {c}, expected first purchases", 2)
+        ("attribution.conversion_probability", "P(a walk ends in a first purchase), from the chain", 4),
+        ("attribution.expected_conversions", "paths x conversion probability", 2),
+        ("attribution.touches_per_path", "mean touches per walk (source included)", 2),
+    ] + [(f"attribution.removal_effect.{c}", f"{c}: share of first purchases lost if walks stopped at it", 4)
+         for c in spec.CHANNELS]
+      + [(f"attribution.removal_effect_conversions.{c}", f"{c}: expected first purchases lost without it", 2)
+         for c in spec.CHANNELS]
+      + [(f"attribution.shapley.{c}", f"Shapley credit of {c}, expected first purchases", 2)
          for c in spec.CHANNELS]
       + [(f"attribution.shapley_share.{c}", f"{c}: share of all Shapley credit", 4)
-         for c in spec.CHANNELS]
-      + [(f"attribution.removal_effect.{c}", f"expected first purchases lost without {c}", 2)
-         for c in spec.CHANNELS]
-      + [(f"attribution.removal_effect_relative.{c}", f"{c}: removal effect / expected conversions", 4)
          for c in spec.CHANNELS],
     "purchasing": [
         ("purchasing.buyers", "buyers (the BG/NBD population)", 0),

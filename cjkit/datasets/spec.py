@@ -7,7 +7,7 @@ start of the observation window; money is in EUR.
 
 from __future__ import annotations
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 
 #: Channel vocabulary (canonical order); index positions are used as bit numbers.
 CHANNELS: tuple[str, ...] = (
@@ -30,34 +30,28 @@ PATH_LENGTH_MEAN_DAYS = 21.0      # signup -> end of the pre-purchase path
 NEWSLETTER_OPTIN = 0.65           # share of signups that opt in to the newsletter
 
 # ---------------------------------------------------------------- attribution truth
-#: Noisy-OR conversion: P(first purchase | channel set S) = 1 - (1-b) * prod_{c in S} (1 - w_c).
-CONVERSION_BASELINE = 0.06
-CONVERSION_WEIGHTS: dict[str, float] = {
-    "search": 0.18, "social": 0.08, "display": 0.02, "email": 0.30,
-    "referral": 0.40, "tv": 0.03, "store": 0.35, "direct": 0.06,
+#: The pre-purchase path is a walk on an absorbing Markov chain over the channels. It starts
+#: at the source channel (SOURCE_SHARE); after each touch the customer moves to the next
+#: channel, to a first purchase ("conversion") or stops for good ("null"), with these
+#: probabilities (the rest of each row is "null"). A channel that follows itself is a repeat
+#: touch. TV only starts paths (nobody is led to TV from the site) and always brings the
+#: viewer to the site by search or typing the address, where they sign up; email comes only
+#: after the signup. Per touch, referral, store and email convert best, display worst;
+#: search and email carry the most conversions because so many paths run through them.
+PATH_TRANSITIONS: dict[str, dict[str, float]] = {
+    "search":   {"search": .12, "social": .04, "display": .04, "email": .14, "referral": .05,
+                 "store": .03, "direct": .05, "conversion": .22},
+    "social":   {"search": .14, "social": .14, "display": .05, "email": .08, "referral": .04,
+                 "store": .01, "direct": .04, "conversion": .06},
+    "display":  {"search": .08, "social": .04, "display": .28, "email": .04, "store": .01,
+                 "direct": .04, "conversion": .015},
+    "email":    {"search": .06, "email": .30, "direct": .05, "store": .03, "referral": .02,
+                 "conversion": .32},
+    "referral": {"search": .05, "referral": .06, "email": .10, "direct": .04, "conversion": .45},
+    "tv":       {"search": .50, "direct": .50},
+    "store":    {"store": .18, "email": .10, "direct": .03, "conversion": .36},
+    "direct":   {"search": .06, "email": .10, "direct": .14, "store": .02, "conversion": .16},
 }
-#: Probability that a channel (other than the source) is in a customer's pre-purchase path.
-#: email depends on the newsletter opt-in; tv needs a TV flight during the path; store needs ES.
-TOUCH_PROB: dict[str, float] = {
-    "search": 0.40, "social": 0.30, "display": 0.35, "email": 0.0,
-    "referral": 0.06, "tv": 0.50, "store": 0.10, "direct": 0.45,
-}
-EMAIL_TOUCH_PROB = {"subscribed": 0.65, "not_subscribed": 0.15}
-#: Extra touches per included channel: 1 + Poisson(mean).
-EXTRA_TOUCHES: dict[str, float] = {
-    "search": 0.4, "social": 0.4, "display": 0.8, "email": 0.5,
-    "referral": 0.1, "tv": 0.4, "store": 0.1, "direct": 0.3,
-}
-#: Where in the path a channel's touches fall: Beta(a, b) of the path's time span.
-TOUCH_POSITION: dict[str, tuple[float, float]] = {
-    "search": (2.0, 2.0), "social": (1.5, 2.5), "display": (1.2, 2.5), "email": (2.5, 1.2),
-    "referral": (2.0, 1.5), "tv": (1.0, 1.0), "store": (1.5, 1.5), "direct": (3.0, 1.2),
-}
-#: Preference among the path's web channels for the session that ends in the first purchase.
-FIRST_ORDER_CHANNEL_PREF: dict[str, float] = {
-    "search": 3.0, "social": 1.0, "display": 0.5, "email": 3.0, "referral": 2.0, "direct": 3.0,
-}
-FIRST_ORDER_IN_STORE = 0.6        # when store is in the path and a web channel too
 
 # ---------------------------------------------------------------- purchasing truth
 #: BG/NBD (time unit: days) and Gamma-Gamma (EUR) parameters of the single buyer population.

@@ -64,36 +64,39 @@ def build_truth(*, name, seed, n_customers, start, end, holdout_end, jr, lat, od
 
 
 def _attribution(jr) -> dict:
-    names = np.asarray(spec.CHANNELS)
-    paths = [names[row] for row in jr.channels]
-    out = channel_contributions(paths, weights=spec.CONVERSION_WEIGHTS,
-                                baseline=spec.CONVERSION_BASELINE)
-    expected = out.attrs["expected_conversions"]
+    n = len(jr.source)
+    out = channel_contributions(spec.PATH_TRANSITIONS, spec.SOURCE_SHARE, n_paths=n)
     touched = jr.channels
     conv = jr.converted
+    lengths = np.bincount(jr.step_cust, minlength=n)
     return {
         "conversion_event": "first_purchase",
         "path_definition": "channels of a customer's events strictly before their first_purchase "
                            "event; customers without one: all their events",
-        "mechanism": "noisy_or",
-        "formula": "P(first purchase | S) = 1 - (1 - baseline) * prod_{c in S} (1 - weight_c)",
-        "baseline": spec.CONVERSION_BASELINE,
-        "weights": dict(spec.CONVERSION_WEIGHTS),
-        "paths": int(out.attrs["n_paths"]),
+        "mechanism": "markov_chain",
+        "description": "each path is a walk on an absorbing Markov chain over the channels: it "
+                       "starts at the source channel and after each touch moves to a channel, to a "
+                       "first purchase (conversion) or stops (null)",
+        "start": dict(spec.SOURCE_SHARE),
+        "transitions": {c: {**row, "null": _r(1.0 - sum(row.values()))}
+                        for c, row in spec.PATH_TRANSITIONS.items()},
+        "paths": n,
         "conversions": int(conv.sum()),
-        "expected_conversions": _r(expected),
-        "baseline_conversions": _r(out.attrs["baseline_conversions"]),
-        "paths_touched": {c: int(v) for c, v in out["paths_touched"].items()},
+        "conversion_probability": _r(out.attrs["conversion_probability"]),
+        "expected_conversions": _r(out.attrs["expected_conversions"]),
+        "touches_per_path": _r(lengths.mean()),
+        "paths_touched": {c: int(touched[:, i].sum()) for i, c in enumerate(spec.CHANNELS)},
         "conversion_rate_when_touched": {
             c: _mean(conv[touched[:, i]])
             for i, c in enumerate(spec.CHANNELS)},
+        "removal_effect": _rd(out["removal_effect"].to_dict()),
+        "removal_effect_conversions": _rd(out["removal_conversions"].to_dict()),
+        "removal_effect_share": _rd(out["removal_share"].to_dict()),
         "shapley": _rd(out["shapley"].to_dict()),
         "shapley_share": _rd(out["shapley_share"].to_dict()),
-        "removal_effect": _rd(out["removal_effect"].to_dict()),
-        "removal_effect_share": _rd(out["removal_share"].to_dict()),
-        "removal_effect_relative": _rd((out["removal_effect"] / expected).to_dict()),
-        "ranking_shapley": list(out["shapley"].sort_values(ascending=False).index),
+        "shapley_baseline": _r(out.attrs["shapley_baseline"]),
         "ranking_removal_effect": list(out["removal_effect"].sort_values(ascending=False).index),
+        "ranking_shapley": list(out["shapley"].sort_values(ascending=False).index),
     }
 
 
