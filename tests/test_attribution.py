@@ -413,3 +413,58 @@ def test_client_paths_from_events_or_from_the_export():
     with pytest.raises(ValueError, match='source must be "auto", "events" or "paths"'):
         client_paths(Client(paths=export), source="both")
 
+
+@pytest.mark.notebook
+def test_notebook_09_on_demo_recovers_the_planted_ranking(tmp_path):
+    """The done-when of the attribution issue, through a real `cjkit run` of notebook 09 on the
+    demo client: the records other parts of the kit read carry the planted order of channels."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "reports"
+    cjkit_cli = str(Path(sys.executable).parent / "cjkit")
+    done = subprocess.run([cjkit_cli, "run", "--notebooks", "notebooks/09_attribution_and_paths.ipynb",
+                           "--client", "datasets/demo/client.yaml", "--out", str(out), "-q"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = json.loads((out / "results.json").read_text())["records"]  # one client: no subfolder
+    rec = {r["name"]: r["value"] for r in records if r["notebook"] == "09_attribution_and_paths"}
+
+    def frame(value):
+        return pd.DataFrame(value["data"], columns=value["columns"])
+
+    removal = frame(rec["markov_removal_effects"])
+    assert list(removal.columns) == ["channel", "removal_effect"]
+    assert removal["channel"].tolist() == TRUTH["ranking_removal_effect"]
+    assert dict(zip(removal["channel"], removal["removal_effect"])) == pytest.approx(TRUTH["removal_effect"], abs=0.01)
+    assert rec["markov_conversion_probability"] == pytest.approx(TRUTH["conversion_probability"], abs=0.01)
+    table = frame(rec["attribution"])
+    assert list(table.columns) == ["model", "channel", "conversions", "value", "share"]
+    shapley = table[table["model"] == "shapley"].sort_values("conversions", ascending=False)
+    assert shapley["channel"].tolist() == TRUTH["ranking_shapley"]
+    assert table.groupby("model")["conversions"].sum().to_numpy() == pytest.approx(TRUTH["conversions"])
+    contrast = frame(rec["markov_vs_shapley"])
+    assert (contrast["rank_markov"] == contrast["rank_shapley"]).all()
+    page = (out / "09_attribution_and_paths.html").read_text()
+    assert "Markov and Shapley rank the channels in the same order" in page
+
+
+def test_compare_models_by_hand_and_its_errors():
+    from cjkit.attribution import compare_models
+
+    table = attribution_table(FIVE, models=["first_touch", "last_touch"])
+    c = compare_models(table, "first_touch", "last_touch").set_index("channel")
+    # first touch (6 conversions): search 2, social, direct, display, email 1 each;
+    # last touch: email 4 (paths 1, 2, 5), direct 2 (paths 3, 4)
+    assert (c["difference"] * 6).round(10).to_dict() == {"search": 2, "social": 1, "direct": -1, "display": 1,
+                                                        "email": -3}
+    assert c["rank_first_touch"].to_dict() == {"search": 1, "social": 2, "direct": 2, "display": 2, "email": 2}
+    assert c["rank_last_touch"].to_dict() == {"search": 3, "social": 3, "direct": 2, "display": 3, "email": 1}
+    summary = c.attrs["summary"]
+    assert summary == (
+        "First touch and last touch rank the channels differently: search 1 against 3, display 2 against 3, "
+        "email 2 against 1, social 2 against 3. First touch gives more credit than last touch to search, display, "
+        "social (67% against 0%); last touch gives more to direct, email (100% against 33%). Last touch gives "
+        "search, display, social 0.5% of the credit or less.")
+    with pytest.raises(ValueError, match="no model 'markov'; it has first_touch, last_touch"):
+        compare_models(table)

@@ -6,7 +6,8 @@ credit of every model adds up to the total conversions and value.
 
 ========================= ===============================================================
 :mod:`.paths`             journeys and aggregated paths from events; encoding for the models
-:mod:`.analysis`          top paths, lengths, time to conversion, first/last channel, steps
+:mod:`.analysis`          top paths, lengths, time to conversion, first/last channel, steps,
+                          where two models disagree
 :mod:`.heuristics`        first, last, last non-direct, linear, time decay, position-based
 :mod:`.markov`            exact absorbing-chain removal effects, order 1 to k
 :mod:`.shapley`           exact Shapley values over channel sets (up to 15 channels)
@@ -19,7 +20,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cjkit.attribution.analysis import channel_mix, path_lengths, time_to_conversion, top_paths, transitions_by_step
+from cjkit.attribution.analysis import (channel_mix, compare_models, path_lengths, time_to_conversion, top_paths,
+                                       transitions_by_step)
 from cjkit.attribution.heuristics import HEURISTICS, credit_table, heuristic_models, touch_weights
 from cjkit.attribution.markov import MarkovAttribution, markov_model
 from cjkit.attribution.paths import (SEP, EncodedPaths, aggregate_paths, check_paths, client_paths,
@@ -29,7 +31,7 @@ from cjkit.attribution.shapley import MAX_SHAPLEY_CHANNELS, channel_sets, shaple
 
 __all__ = ["MODELS", "HEURISTICS", "SEP", "MAX_SHAPLEY_CHANNELS", "attribution_table", "EncodedPaths",
            "MarkovAttribution", "aggregate_paths", "channel_mix", "channel_sets", "check_paths", "client_paths",
-           "credit_table",
+           "compare_models", "credit_table",
            "encode_paths", "heuristic_models", "journeys_from_events", "markov_model", "path_lengths",
            "paths_from_events", "roi_table", "shapley_model", "shapley_values", "spend_by_channel",
            "time_to_conversion", "top_paths", "touch_weights", "transitions_by_step"]

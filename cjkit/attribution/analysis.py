@@ -12,7 +12,7 @@ import pandas as pd
 
 from cjkit.attribution.paths import EncodedPaths, check_paths, encode_paths
 
-__all__ = ["top_paths", "path_lengths", "time_to_conversion", "channel_mix", "transitions_by_step"]
+__all__ = ["top_paths", "path_lengths", "time_to_conversion", "channel_mix", "transitions_by_step", "compare_models"]
 
 
 def top_paths(paths: pd.DataFrame, n: int = 10) -> pd.DataFrame:
@@ -119,3 +119,79 @@ def transitions_by_step(paths: pd.DataFrame | EncodedPaths, *, steps: int = 5) -
     out = frame.groupby(["step", "from_channel", "to_channel"], as_index=False)["journeys"].sum()
     return out.sort_values(["step", "journeys", "from_channel", "to_channel"], ascending=[True, False, True, True],
                            kind="stable").reset_index(drop=True)
+
+
+def compare_models(table: pd.DataFrame, first: str = "markov", second: str = "shapley", *,
+                   gap: float = 0.01, negligible: float = 0.005) -> pd.DataFrame:
+    """Where two models of an attribution table disagree, with a sentence that says so.
+
+    Returns one row per channel, ordered by ``first``'s share: ``<first>``, ``<second>``
+    (credit shares), ``difference`` (first minus second), ``rank_<first>`` and
+    ``rank_<second>`` (1 = most credit). ``attrs["summary"]`` reads the table in words:
+    whether the two rank the channels alike, which channels gain more than ``gap`` of the
+    credit from each model, and the channels the second model gives ``negligible`` credit
+    or less.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"model": ["markov"] * 3 + ["shapley"] * 3, "channel": ["a", "b", "c"] * 2,
+    ...                   "conversions": 0.0, "value": 0.0, "share": [0.5, 0.3, 0.2, 0.7, 0.32, -0.02]})
+    >>> c = compare_models(t)
+    >>> c[["channel", "difference"]].round(2).values.tolist()
+    [['a', -0.2], ['b', -0.02], ['c', 0.22]]
+    >>> print(c.attrs["summary"])
+    Markov and Shapley rank the channels in the same order. Markov gives more credit than Shapley
+    to c (20% against -2%); Shapley gives more to a, b (102% against 80%). Shapley gives c 0.5% of
+    the credit or less: its journeys convert no better than the same journeys without it.
+    >>> t.loc[5, "share"] = 0.4  # shapley now puts c before b
+    >>> print(compare_models(t).attrs["summary"].split(".")[0])
+    Markov and Shapley rank the channels differently: b 2 against 3, c 3 against 2
+    """
+    models = set(table["model"])
+    missing = [m for m in (first, second) if m not in models]
+    if missing:
+        raise ValueError(f"the attribution table has no model {missing[0]!r}; it has {', '.join(sorted(models))}")
+    wide = table.pivot_table(index="channel", columns="model", values="share", aggfunc="sum")[[first, second]]
+    wide = wide.sort_values(first, ascending=False, kind="stable")  # ties: alphabetical
+    out = wide.reset_index()
+    out.columns.name = None
+    out["difference"] = out[first] - out[second]
+    for m in (first, second):
+        out[f"rank_{m}"] = out[m].rank(ascending=False, method="min").astype(int)
+    ra, rb = out[f"rank_{first}"], out[f"rank_{second}"]
+    one, two = _model_name(first), _model_name(second)
+    if (ra == rb).all():
+        parts = [f"{one[0].upper()}{one[1:]} and {two} rank the channels in the same order."]
+    else:
+        moved = out.loc[ra != rb]
+        parts = [f"{one[0].upper()}{one[1:]} and {two} rank the channels differently: " + ", ".join(
+            f"{c} {a} against {b}" for c, a, b in zip(moved["channel"], ra[ra != rb], rb[ra != rb])) + "."]
+    more, less = out[out["difference"] > gap], out[out["difference"] < -gap]
+    said = []
+    for group, who, other in ((more, first, second), (less, second, first)):
+        if len(group):
+            verb = f"{_model_name(who)} gives more credit than {_model_name(other)}" if not said else \
+                f"{_model_name(who)} gives more"
+            said.append(f"{verb} to {', '.join(group['channel'])} ({group[who].sum():.0%} against "
+                        f"{group[other].sum():.0%})")
+    if said:
+        text = "; ".join(said)
+        parts.append(text[0].upper() + text[1:] + ".")
+    else:
+        parts.append(f"No channel's share differs by more than {gap:.0%} between them.")
+    none = out.loc[out[second] <= negligible, "channel"].tolist()
+    if none:
+        text = f"{two[0].upper()}{two[1:]} gives {', '.join(none)} {negligible:.1%} of the credit or less"
+        if second == "shapley":  # what a Shapley value near zero means
+            text += (": " + ("its journeys convert" if len(none) == 1 else "their journeys convert")
+                     + " no better than the same journeys without " + ("it" if len(none) == 1 else "them"))
+        parts.append(text + ".")
+    out.attrs["summary"] = " ".join(parts)
+    return out
+
+
+def _model_name(model: str) -> str:
+    """``markov`` -> Markov, ``markov_2`` -> Markov (order 2), ``last_touch`` -> last touch."""
+    if model.startswith("markov_"):
+        return f"Markov (order {model.split('_', 1)[1]})"
+    return {"markov": "Markov", "shapley": "Shapley"}.get(model, model.replace("_", " "))
