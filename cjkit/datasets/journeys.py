@@ -24,7 +24,9 @@ CONVERSION, NULL = N_CH, N_CH + 1   # absorbing states after the channels
 
 @dataclass
 class Journeys:
-    """Per-customer arrays (length n) and the touches of every walk (step_*, in path order)."""
+    """Per-customer arrays (length n) and the touches of every walk (step_*, in path order).
+
+    A first order is in the store exactly when ``first_channel`` is the store."""
 
     source: np.ndarray          # channel code of the first touch
     country: np.ndarray         # str
@@ -34,12 +36,10 @@ class Journeys:
     subscribed: np.ndarray      # newsletter opt-in at signup
     channels: np.ndarray        # (n, channels) bool: the set of channels on the walk
     converted: np.ndarray
-    first_in_store: np.ndarray  # converters: first order in the store
     first_channel: np.ndarray   # converters: channel of the last touch = of the first order
     t_last_touch: np.ndarray
     step_cust: np.ndarray       # one entry per touch, sorted by customer then step
     step_ch: np.ndarray
-    step_t: np.ndarray
 
 
 def transition_matrix() -> np.ndarray:
@@ -142,7 +142,6 @@ def simulate_journeys(rng: np.random.Generator, cal: Calendar, n: int, log: Even
     last_ch = np.empty(n, dtype=np.int64)
     last_ch[step_cust[last]] = step_ch[last]
     first_channel = np.where(converted, last_ch, -1)
-    first_in_store = converted & (last_ch == CH["store"])
 
     sessions = _log_touches(rng, cal, log, step_cust, step_ch, step_t, step_k == 0)
     at_signup = step_k == signup_k[step_cust]
@@ -153,7 +152,7 @@ def simulate_journeys(rng: np.random.Generator, cal: Calendar, n: int, log: Even
     signup_session[step_cust[shared]] = sessions[shared]
     _log_signups(rng, log, signup_channel, t_signup, subscribed, signup_session)
     return Journeys(src, country, t0, t_signup, t_end, subscribed, channels, converted,
-                    first_in_store, first_channel, t_last_touch, step_cust, step_ch, step_t)
+                    first_channel, t_last_touch, step_cust, step_ch)
 
 
 def _countries(rng: np.random.Generator, store: np.ndarray) -> np.ndarray:

@@ -20,7 +20,9 @@ exact contributions follow from the chain, one for each attribution model of the
   have that set, scaled to the expected conversions.
 
 The planted numbers are therefore the values each model converges to on paths drawn from
-this chain, computed from the chain itself rather than from the drawn paths.
+this chain, computed from the chain itself rather than from the drawn paths. The code shares
+nothing with :mod:`cjkit.attribution` on purpose (its own absorbing-chain solve and Shapley
+formula): a truth that called the models it checks could not catch their mistakes.
 """
 
 from __future__ import annotations
