@@ -67,6 +67,7 @@ bench: venv peers
 	$(BIN)/python benchmarks/bench_start.py --markdown
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_rfm.py
+	$(BIN)/python benchmarks/bench_clv.py --markdown
 	$(BIN)/python benchmarks/bench_nps.py --markdown
 	$(BIN)/python benchmarks/bench_attribution.py --markdown
 

