@@ -77,6 +77,8 @@ class ParetoNBD(BGNBD):
     def _loglik(params: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
         return pareto_nbd_loglik(params, frequency, recency, T)
 
+    _gradient = None  # no closed form here: the optimiser differentiates numerically
+
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)] for a new customer: r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s-1)]."""
         r, alpha, s, beta = self._fitted()
