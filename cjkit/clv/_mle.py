@@ -131,8 +131,7 @@ def maximise(loglik: Callable[[np.ndarray], float], start: Sequence[float], name
         eig = np.linalg.eigvalsh(info)
         if eig.min() > 1e-10 * max(1.0, eig.max()):
             cov_log = np.linalg.inv(info)
-            slope = np.asarray(gradient(lp), dtype="float64") if gradient is not None else \
-                optimize.approx_fprime(lp, lambda v: -objective(v), 1e-6)
+            slope = -jac(lp) if gradient is not None else optimize.approx_fprime(lp, lambda v: -objective(v), 1e-6)
             grad = cov_log @ slope
             if np.max(np.abs(grad)) > 1e-2:  # a Newton step still this long: not at the top
                 problems.append("the log-likelihood is not flat where the optimiser stopped")
