@@ -161,10 +161,10 @@ def compare_models(table: pd.DataFrame, first: str = "markov", second: str = "sh
     ra, rb = out[f"rank_{first}"], out[f"rank_{second}"]
     one, two = _model_name(first), _model_name(second)
     if (ra == rb).all():
-        parts = [f"{one[0].upper()}{one[1:]} and {two} rank the channels in the same order."]
+        parts = [f"{one} and {two} rank the channels in the same order."]
     else:
         moved = out.loc[ra != rb]
-        parts = [f"{one[0].upper()}{one[1:]} and {two} rank the channels differently: " + ", ".join(
+        parts = [f"{one} and {two} rank the channels differently: " + ", ".join(
             f"{c} {a} against {b}" for c, a, b in zip(moved["channel"], ra[ra != rb], rb[ra != rb])) + "."]
     more, less = out[out["difference"] > gap], out[out["difference"] < -gap]
     said = []
@@ -175,18 +175,17 @@ def compare_models(table: pd.DataFrame, first: str = "markov", second: str = "sh
             said.append(f"{verb} to {', '.join(group['channel'])} ({group[who].sum():.0%} against "
                         f"{group[other].sum():.0%})")
     if said:
-        text = "; ".join(said)
-        parts.append(text[0].upper() + text[1:] + ".")
+        parts.append("; ".join(said) + ".")
     else:
         parts.append(f"No channel's share differs by more than {gap:.0%} between them.")
     none = out.loc[out[second] <= negligible, "channel"].tolist()
     if none:
-        text = f"{two[0].upper()}{two[1:]} gives {', '.join(none)} {negligible:.1%} of the credit or less"
+        text = f"{two} gives {', '.join(none)} {negligible:.1%} of the credit or less"
         if second == "shapley":  # what a Shapley value near zero means
             text += (": " + ("its journeys convert" if len(none) == 1 else "their journeys convert")
                      + " no better than the same journeys without " + ("it" if len(none) == 1 else "them"))
         parts.append(text + ".")
-    out.attrs["summary"] = " ".join(parts)
+    out.attrs["summary"] = " ".join(p[0].upper() + p[1:] for p in parts)  # each part a sentence
     return out
 
 

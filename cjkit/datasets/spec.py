@@ -13,8 +13,6 @@ GENERATOR_VERSION = "2.0.0"
 CHANNELS: tuple[str, ...] = (
     "search", "social", "display", "email", "referral", "tv", "store", "direct",
 )
-#: Channels that bring a person to the web shop (a web session can start from them).
-SITE_CHANNELS: tuple[str, ...] = ("search", "social", "display", "email", "referral", "direct")
 
 # ---------------------------------------------------------------- acquisition
 #: Share of customers whose first touch (source_channel) is each channel.
